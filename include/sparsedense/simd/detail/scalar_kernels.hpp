@@ -1,0 +1,58 @@
+// sparsedense/simd/detail/scalar_kernels.hpp
+//
+// Plain C++ reference for every kernel: one accumulator, element order, no SIMD. It is both the `scalar` dispatch
+// level and the oracle the tests compare each SIMD level against.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sparsedense/core/value_types.hpp"
+
+namespace sparsedense::simd::detail::scalar {
+
+template <class T>
+inline float dot(const float* a, const T* b, std::size_t n) noexcept {
+    float s = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) s += a[i] * to_float(b[i]);
+    return s;
+}
+
+template <class T>
+inline float l2_squared(const float* a, const T* b, std::size_t n) noexcept {
+    float s = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float d = a[i] - to_float(b[i]);
+        s += d * d;
+    }
+    return s;
+}
+
+template <bool L2, class T>
+inline void many(const float* q, const T* rows, std::size_t count, std::size_t dim, std::size_t stride, float* out) noexcept {
+    for (std::size_t r = 0; r < count; ++r) out[r] = L2 ? l2_squared(q, rows + r * stride, dim) : dot(q, rows + r * stride, dim);
+}
+
+template <bool L2>
+inline void block(const float* queries, std::size_t nq, std::size_t q_stride, const float* rows, std::size_t nr,
+                  std::size_t r_stride, std::size_t dim, float* out, std::size_t out_stride) noexcept {
+    for (std::size_t i = 0; i < nq; ++i)
+        for (std::size_t j = 0; j < nr; ++j)
+            out[i * out_stride + j] = L2 ? l2_squared(queries + i * q_stride, rows + j * r_stride, dim)
+                                         : dot(queries + i * q_stride, rows + j * r_stride, dim);
+}
+
+template <class A, class B>
+inline std::int32_t int_dot(const A* a, const B* b, std::size_t n) noexcept {
+    std::int32_t s = 0;
+    for (std::size_t i = 0; i < n; ++i) s += static_cast<std::int32_t>(a[i]) * static_cast<std::int32_t>(b[i]);
+    return s;
+}
+
+inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std::size_t n, const float* dense) noexcept {
+    float s = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) s += values[i] * dense[ids[i]];
+    return s;
+}
+
+}  // namespace sparsedense::simd::detail::scalar
