@@ -28,6 +28,7 @@
 #include "sparsedense/eval/beir.hpp"
 #include "sparsedense/eval/metrics.hpp"
 #include "sparsedense/hybrid/fusion.hpp"
+#include "sparsedense/hybrid/hybrid_searcher.hpp"
 #include "sparsedense/io/vecs_file.hpp"
 #include "sparsedense/sparse/inverted_index.hpp"
 #include "sparsedense/text/bm25.hpp"
@@ -275,14 +276,17 @@ inline std::string alpha_text(double a) {
         report.dense_reference_recall_at_100 = evaluate(c.qrels, ref_run, Measure::recall, 100).mean;
     }
 
-    // --- fusion: candidates once per query (exact-filled), then every parameter setting
+    // --- fusion: candidates once per query through the HybridSearcher (both lists at depth k0, exact-filled on
+    // both sides), then fused with every parameter setting
+    const HybridSearcher searcher(sparse, flat);
+    HybridSearchParams hp;
+    hp.k0_sparse = hp.k0_dense = opt.k0;
     std::vector<FusionCandidates> candidates(nq);
     sparsedense::detail::parallel_for(nq, opt.threads, [&](std::size_t b, std::size_t e, std::size_t) {
         for (std::size_t q = b; q < e; ++q) {
-            auto& cq = candidates[q];
-            cq = FusionCandidates::from_lists(bm25[q], dense[q]);
-            cq.fill_sparse([&](std::uint32_t id) { return sparse.score(sparse_queries[q].view(), id); });
-            cq.fill_dense([&](std::uint32_t id) { return flat.score(std::span<const float>(query_vecs.row(q)), id); });
+            candidates[q] = searcher.candidates(sparse_queries[q].view(), std::span<const float>(query_vecs.row(q)), 100, hp);
+            if (!candidates[q].sparse_filled || !candidates[q].dense_filled)
+                raise(ErrorKind::invalid_data, "hybrid evaluation: candidates of query ", q, " were not exact-filled");
         }
     });
     const auto fuse_all = [&](const FusionParams& p) {
