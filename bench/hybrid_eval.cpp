@@ -3,11 +3,13 @@
 //
 //   hybrid_eval --collection DIR [--doc-vectors F.fvecs --doc-ids F.txt --query-vectors F.fvecs --query-ids F.txt]
 //               [--metric cosine|ip|l2] [--k0 100] [--alphas 0,0.1,...] [--rrf-k 60] [--k1 0.9] [--b 0.4]
-//               [--threads 0] [--csv] [--sweep]
+//               [--threads 0] [--qrels F.tsv] [--tune-qrels F.tsv] [--csv] [--sweep]
 //
 // DIR holds corpus.jsonl, queries.jsonl and qrels.tsv (or qrels/test.tsv); only queries with judgments are run.
 // Default output: a table of the single retrievers and, per fusion method, its best alpha; --sweep adds every
-// alpha. --csv prints every configuration as `method,params,ndcg@10,recall@100,queries`.
+// alpha. --csv prints every configuration as `method,params,ndcg@10,recall@100,queries`. --qrels evaluates with
+// other judgments than the folder's; --tune-qrels (e.g. SciFact's qrels_train.tsv) also picks each method's alpha
+// on those queries and reports the evaluated queries' scores at that alpha -- the honest, non-oracle number.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -21,10 +23,10 @@ int main(int argc, char** argv) {
     const std::string usage =
         "usage: hybrid_eval --collection DIR [--doc-vectors F.fvecs --doc-ids F.txt --query-vectors F.fvecs --query-ids F.txt]\n"
         "                   [--metric cosine|ip|l2] [--k0 N] [--alphas a,b,...] [--rrf-k K] [--k1 X] [--b X] [--threads N]\n"
-        "                   [--csv] [--sweep]";
+        "                   [--qrels F.tsv] [--tune-qrels F.tsv] [--csv] [--sweep]";
     const bench::Arguments args(argc, argv,
                                 {"--collection", "--doc-vectors", "--doc-ids", "--query-vectors", "--query-ids", "--metric", "--k0",
-                                 "--alphas", "--rrf-k", "--k1", "--b", "--threads"},
+                                 "--alphas", "--rrf-k", "--k1", "--b", "--threads", "--qrels", "--tune-qrels"},
                                 {"--csv", "--sweep"}, usage);
     if (!args.has("--collection")) args.die("--collection is required");
     eval::HybridEvaluationOptions opt;
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
     opt.doc_ids = args.get("--doc-ids");
     opt.query_vectors = args.get("--query-vectors");
     opt.query_ids = args.get("--query-ids");
+    opt.qrels = args.get("--qrels");
     if (args.has("--alphas")) opt.alphas = args.get_list("--alphas");
     opt.rrf_k = args.get_double("--rrf-k", opt.rrf_k);
     opt.k0 = static_cast<std::size_t>(args.get_int("--k0", static_cast<long long>(opt.k0)));
@@ -66,6 +69,22 @@ int main(int argc, char** argv) {
             std::printf("\nall configurations:\n");
             for (const auto& r : report.results)
                 std::printf("%-24s  %-40s  %8.4f  %10.4f\n", r.method.c_str(), r.params.c_str(), r.ndcg_at_10, r.recall_at_100);
+        }
+        if (args.has("--tune-qrels")) {
+            auto tune_opt = opt;
+            tune_opt.qrels = args.get("--tune-qrels");
+            tune_opt.check_dense_against_brute_force = false;
+            const auto tune = eval::run_hybrid_evaluation(tune_opt);
+            std::printf("\nparameters tuned on %s (%zu queries), scored on the evaluated queries:\n", tune_opt.qrels.c_str(), tune.queries);
+            std::printf("%-24s  %-40s  %12s  %8s  %10s\n", "method", "params (tuned)", "tune nDCG@10", "nDCG@10", "Recall@100");
+            for (const auto& m : report.methods()) {
+                const auto* t = tune.best(m);
+                if (t == nullptr) continue;
+                for (const auto& r : report.results)
+                    if (r.method == m && r.params == t->params)
+                        std::printf("%-24s  %-40s  %12.4f  %8.4f  %10.4f\n", m.c_str(), r.params.c_str(), t->ndcg_at_10, r.ndcg_at_10,
+                                    r.recall_at_100);
+            }
         }
         if (const auto* f = report.best_fusion()) {
             const auto* bm25 = report.find("bm25");

@@ -150,9 +150,11 @@ struct BeirCollection {
     Qrels qrels;
 };
 
-/// Reads DIR/corpus.jsonl, DIR/queries.jsonl and DIR/qrels.tsv (else DIR/qrels/test.tsv). With
-/// only_judged_queries, queries without any judgment are dropped (SciFact's queries.jsonl lists train queries too).
-[[nodiscard]] inline BeirCollection read_beir_collection(const std::string& dir, bool only_judged_queries = true) {
+/// Reads DIR/corpus.jsonl, DIR/queries.jsonl and DIR/qrels.tsv (else DIR/qrels/test.tsv; or `qrels_path` when
+/// given, e.g. a train split). With only_judged_queries, queries without any judgment are dropped (SciFact's
+/// queries.jsonl lists train queries too).
+[[nodiscard]] inline BeirCollection read_beir_collection(const std::string& dir, bool only_judged_queries = true,
+                                                         const std::string& qrels_path = "") {
     namespace fs = std::filesystem;
     const fs::path root(dir);
     if (!fs::is_directory(root)) raise(ErrorKind::io, "BEIR collection folder '", dir, "' not found");
@@ -160,7 +162,8 @@ struct BeirCollection {
     c.corpus = read_beir_corpus((root / "corpus.jsonl").string());
     c.queries = read_beir_queries((root / "queries.jsonl").string());
     fs::path qrels = root / "qrels.tsv";
-    if (!fs::exists(qrels)) qrels = root / "qrels" / "test.tsv";
+    if (!qrels_path.empty()) qrels = qrels_path;
+    else if (!fs::exists(qrels)) qrels = root / "qrels" / "test.tsv";
     c.qrels = read_beir_qrels(qrels.string());
     if (only_judged_queries)
         std::erase_if(c.queries, [&](const BeirQuery& q) { return c.qrels.find(q.id) == c.qrels.end(); });

@@ -37,6 +37,7 @@ namespace sparsedense::eval {
 
 struct HybridEvaluationOptions {
     std::string collection;     ///< BEIR folder
+    std::string qrels;          ///< judgments to evaluate with (default: the folder's qrels.tsv / qrels/test.tsv)
     std::string doc_vectors;    ///< .fvecs, one row per document (optional; all four or none)
     std::string doc_ids;        ///< one document id per line, row-aligned with doc_vectors
     std::string query_vectors;  ///< .fvecs, one row per query
@@ -153,7 +154,7 @@ inline std::string alpha_text(double a) {
     if (any_vectors && !all_vectors)
         raise(ErrorKind::invalid_argument, "hybrid evaluation: give all of doc vectors, doc ids, query vectors and query ids, or none");
 
-    const BeirCollection c = read_beir_collection(opt.collection, true);
+    const BeirCollection c = read_beir_collection(opt.collection, true, opt.qrels);
     HybridEvaluationReport report;
     report.documents = c.corpus.size();
     report.queries = c.queries.size();
