@@ -12,12 +12,20 @@
 
 using namespace sparsedense;
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARSEDENSE_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPARSEDENSE_TEST_UNDER_ASAN 1
+#endif
+#endif
+
 namespace {
 eval::HybridEvaluationOptions options_for(const std::string& corpus_path) {
     eval::HybridEvaluationOptions opt;
     opt.collection = std::filesystem::path(corpus_path).parent_path().string();
     opt.threads = 2;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SPARSEDENSE_TEST_UNDER_ASAN)
     opt.alphas = {0.0, 0.5, 0.8, 0.9, 1.0};  // the sweep is the slow part under AddressSanitizer
 #endif
     return opt;
