@@ -30,7 +30,7 @@ namespace sparsedense::simd::detail::avx512 {
 
 struct V {
     using F = __m512;
-    static constexpr std::size_t W = 16, BQ = 4, BR = 4;
+    static constexpr std::size_t W = 16, BQ = 4, BR = 4, many_rows = 8;
     static inline F zero() noexcept { return _mm512_setzero_ps(); }
     static inline F load(const float* p) noexcept { return _mm512_loadu_ps(p); }
     static inline F load(const float16* p) noexcept { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
