@@ -154,6 +154,21 @@ TEST_CASE("integer dot products are exact at every level", "[simd][dense][int]")
             }
         }
     }
+#if SPARSEDENSE_X86
+    // both AVX-512 integer variants (plain vpmaddwd and VNNI vpdpbusd), whichever the dispatcher would pick
+    if (simd_level_supported(SimdLevel::avx512)) {
+        std::vector<const KernelTable*> tables = {&simd::detail::avx512_table};
+        if (cpu_features().avx512vnni) tables.push_back(&simd::detail::avx512_vnni_table);
+        for (const KernelTable* t : tables) {
+            for (std::size_t n : test_lengths()) {
+                CAPTURE(t->vnni, n);
+                REQUIRE(t->dot_i8(ai + 1, bi, n) == reference::int_dot(ai + 1, bi, n));
+                REQUIRE(t->dot_u8(a.data(), b.data() + 1, n) == reference::int_dot(a.data(), b.data() + 1, n));
+                REQUIRE(t->dot_u8_i8(a.data() + 1, bi + 1, n) == reference::int_dot(a.data() + 1, bi + 1, n));
+            }
+        }
+    }
+#endif
     // extremes: -128 * -128 and 255 * 255 accumulate without overflow at n = 1024
     std::vector<std::int8_t> m(1024, -128);
     std::vector<std::uint8_t> u(1024, 255);
