@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/hybrid/hybrid_searcher.hpp"
 #include "sparsedense/simd/sparse_kernels.hpp"
 #include "support/test_support.hpp"
@@ -57,6 +58,7 @@ static_assert(SparseRetriever<BruteSparse> && SparseScorer<BruteSparse>);
 static_assert(SparseRetriever<SparseNoScore> && !SparseScorer<SparseNoScore>);
 static_assert(DenseRetriever<BruteDense> && DenseScorer<BruteDense>);
 static_assert(DenseRetriever<FlatIndex> && DenseScorer<FlatIndex>);
+static_assert(DenseRetriever<IvfPqIndex<>> && DenseScorer<IvfPqIndex<>>);
 static_assert(!SparseRetriever<BruteDense> && !DenseRetriever<BruteSparse>);
 
 struct Fixture {
@@ -154,4 +156,29 @@ TEST_CASE("hybrid searcher: batch equals single queries with several threads; Fl
     REQUIRE_THROWS_AS(HybridSearcher(f.sparse, small), Error);
     REQUIRE_THROWS_AS(searcher.search_batch(f.queries, qm.slice(0, 3), 10, 1), Error);
     REQUIRE_THROWS_AS(searcher.search(f.queries.row(0), f.qv(0), 0), Error);
+}
+
+TEST_CASE("hybrid searcher over an approximate dense index (IVF-PQ): missing dense scores are its exact stored-vector scores",
+          "[hybrid][searcher]") {
+    const Fixture f;
+    IvfPqParams ip;
+    ip.nlist = 8;
+    ip.m = 4;
+    ip.nbits = 4;
+    ip.refine_encoding = VectorEncoding::f32;
+    ip.threads = 1;
+    IvfPqIndex<> ivf(Fixture::dim, Metric::inner_product, ip);
+    const DenseMatrixView<const float> base(f.vectors.data(), Fixture::n, Fixture::dim);
+    ivf.train(base);
+    ivf.add(base);
+    const HybridSearcher searcher(f.sparse, ivf);
+    HybridSearchParams p{.k0_sparse = 50, .k0_dense = 10, .fusion = FusionParams::convex(ScoreNormalization::min_max, 0.5)};
+    for (std::size_t q = 0; q < 5; ++q) {
+        const auto c = searcher.candidates(f.queries.row(q), f.qv(q), 10, p);
+        REQUIRE(c.sparse_filled);
+        REQUIRE(c.dense_filled);
+        for (std::size_t i = 0; i < c.size(); ++i)
+            if (c.dense_rank[i] == 0) REQUIRE(c.dense_score[i] == ivf.score(f.qv(q), c.ids[i]));
+        REQUIRE(searcher.search(f.queries.row(q), f.qv(q), 10, p).size() == 10);
+    }
 }
