@@ -3,13 +3,14 @@
 //
 //   hybrid_eval --collection DIR [--doc-vectors F.fvecs --doc-ids F.txt --query-vectors F.fvecs --query-ids F.txt]
 //               [--metric cosine|ip|l2] [--k0 100] [--alphas 0,0.1,...] [--rrf-k 60] [--k1 0.9] [--b 0.4]
-//               [--threads 0] [--qrels F.tsv] [--tune-qrels F.tsv] [--csv] [--sweep]
+//               [--threads 0] [--qrels F.tsv] [--tune-qrels F.tsv] [--write-runs DIR] [--csv] [--sweep]
 //
 // DIR holds corpus.jsonl, queries.jsonl and qrels.tsv (or qrels/test.tsv); only queries with judgments are run.
 // Default output: a table of the single retrievers and, per fusion method, its best alpha; --sweep adds every
 // alpha. --csv prints every configuration as `method,params,ndcg@10,recall@100,queries`. --qrels evaluates with
 // other judgments than the folder's; --tune-qrels (e.g. SciFact's qrels_train.tsv) also picks each method's alpha
 // on those queries and reports the evaluated queries' scores at that alpha -- the honest, non-oracle number.
+// --write-runs DIR writes DIR/<method>.trec, the TREC run (top 100) of each method's best configuration.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -23,10 +24,11 @@ int main(int argc, char** argv) {
     const std::string usage =
         "usage: hybrid_eval --collection DIR [--doc-vectors F.fvecs --doc-ids F.txt --query-vectors F.fvecs --query-ids F.txt]\n"
         "                   [--metric cosine|ip|l2] [--k0 N] [--alphas a,b,...] [--rrf-k K] [--k1 X] [--b X] [--threads N]\n"
-        "                   [--qrels F.tsv] [--tune-qrels F.tsv] [--csv] [--sweep]";
+        "                   [--qrels F.tsv] [--tune-qrels F.tsv] [--write-runs DIR]\n"
+        "                   [--csv] [--sweep]";
     const bench::Arguments args(argc, argv,
                                 {"--collection", "--doc-vectors", "--doc-ids", "--query-vectors", "--query-ids", "--metric", "--k0",
-                                 "--alphas", "--rrf-k", "--k1", "--b", "--threads", "--qrels", "--tune-qrels"},
+                                 "--alphas", "--rrf-k", "--k1", "--b", "--threads", "--qrels", "--tune-qrels", "--write-runs"},
                                 {"--csv", "--sweep"}, usage);
     if (!args.has("--collection")) args.die("--collection is required");
     eval::HybridEvaluationOptions opt;
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     opt.query_vectors = args.get("--query-vectors");
     opt.query_ids = args.get("--query-ids");
     opt.qrels = args.get("--qrels");
+    opt.run_dir = args.get("--write-runs");
     if (args.has("--alphas")) opt.alphas = args.get_list("--alphas");
     opt.rrf_k = args.get_double("--rrf-k", opt.rrf_k);
     opt.k0 = static_cast<std::size_t>(args.get_int("--k0", static_cast<long long>(opt.k0)));
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
             auto tune_opt = opt;
             tune_opt.qrels = args.get("--tune-qrels");
             tune_opt.check_dense_against_brute_force = false;
+            tune_opt.run_dir.clear();
             const auto tune = eval::run_hybrid_evaluation(tune_opt);
             std::printf("\nparameters tuned on %s (%zu queries), scored on the evaluated queries:\n", tune_opt.qrels.c_str(), tune.queries);
             std::printf("%-24s  %-40s  %12s  %8s  %10s\n", "method", "params (tuned)", "tune nDCG@10", "nDCG@10", "Recall@100");

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
+
+#include <unistd.h>
 
 #include "sparsedense/eval/hybrid_evaluation.hpp"
 #include "sparsedense/hybrid/concepts.hpp"
@@ -82,7 +85,10 @@ TEST_CASE("SciFact: BM25 matches Pyserini, flat dense equals brute force, best f
 
 TEST_CASE("Cranfield: BM25 matches the shared baseline", "[hybrid][eval][data]") {
     SPARSEDENSE_REQUIRE_SHARED_DATA(corpus, "cranfield/corpus.jsonl");
-    const auto report = eval::run_hybrid_evaluation(options_for(corpus));
+    auto opt = options_for(corpus);
+    const auto run_dir = std::filesystem::temp_directory_path() / ("sparsedense_hybrid_runs_" + std::to_string(::getpid()));
+    opt.run_dir = run_dir.string();
+    const auto report = eval::run_hybrid_evaluation(opt);
     REQUIRE(report.documents == 1400);
     REQUIRE(report.queries == 225);
     REQUIRE_FALSE(report.has_dense);
@@ -91,6 +97,14 @@ TEST_CASE("Cranfield: BM25 matches the shared baseline", "[hybrid][eval][data]")
     // ../shared/tools/bm25_baseline.py (same analysis and BM25) gets 0.352.
     REQUIRE(std::abs(bm25->ndcg_at_10 - 0.352) <= 0.01);
     REQUIRE(report.results.size() == 1);  // no second retriever, no fusion
+    // the written TREC run scores the same when read back
+    const auto run = eval::read_trec_run((run_dir / "bm25.trec").string());
+    const auto qrels = eval::read_beir_qrels((std::filesystem::path(opt.collection) / "qrels.tsv").string());
+    REQUIRE(run.size() == 225);
+    REQUIRE(eval::mean_ndcg_at_k(qrels, run, 10) == Approx(bm25->ndcg_at_10).margin(1e-9));
+    REQUIRE(eval::mean_recall_at_k(qrels, run, 100) == Approx(bm25->recall_at_100).margin(1e-9));
+    std::error_code ec;
+    std::filesystem::remove_all(run_dir, ec);
 }
 
 TEST_CASE("hybrid evaluation rejects incomplete vector options and bad folders", "[hybrid][eval]") {

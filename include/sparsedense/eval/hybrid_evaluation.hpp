@@ -9,7 +9,8 @@
 //   3. fuses the two candidate lists (depth k0 each) with every method: convex combination under each score
 //      normalization for an alpha sweep (missing scores re-scored exactly, plus list-minimum and zero variants for
 //      min-max), RRF (k = 60) and weighted RRF over the same sweep;
-//   4. scores every run with nDCG@10 and Recall@100 (metrics.hpp; queries with judgments only).
+//   4. scores every run with nDCG@10 and Recall@100 (metrics.hpp; queries with judgments only), and optionally
+//      writes each method's best run as a TREC run file (for trec_eval or any other scorer).
 // The best alpha is picked on the evaluated queries themselves (an oracle: it shows what fusion can reach; a
 // deployment would tune on held-out queries, e.g. SciFact's train split).
 #pragma once
@@ -18,7 +19,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -28,6 +31,7 @@
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/eval/beir.hpp"
 #include "sparsedense/eval/metrics.hpp"
+#include "sparsedense/eval/trec.hpp"
 #include "sparsedense/hybrid/fusion.hpp"
 #include "sparsedense/hybrid/hybrid_searcher.hpp"
 #include "sparsedense/io/vecs_file.hpp"
@@ -50,6 +54,7 @@ struct HybridEvaluationOptions {
     double rrf_k = 60.0;
     bool check_dense_against_brute_force = true;
     std::size_t threads = 0;  ///< 0 = all hardware threads
+    std::string run_dir;      ///< when set: write <method>.trec (TREC run, top 100) of each method's best configuration
 
     static std::vector<double> default_alphas() {
         std::vector<double> a;
@@ -189,19 +194,38 @@ inline std::string alpha_text(double a) {
         for (std::size_t q = b; q < e; ++q) bm25[q] = sparse.search(sparse_queries[q].view(), opt.k0);
     });
 
+    std::map<std::string, std::pair<double, Run>> best_runs;  // method -> (nDCG@10, run), only with run_dir
     const auto add_run = [&](const std::string& method, const std::string& params, double alpha, const std::vector<SearchResults<>>& lists) {
         Run run;
-        for (std::size_t q = 0; q < nq; ++q) run[query_ids[q]] = to_ranking(lists[q], doc_ids);
+        for (std::size_t q = 0; q < nq; ++q) {
+            auto ranking = to_ranking(lists[q], doc_ids);
+            if (ranking.size() > 100) ranking.resize(100);
+            run[query_ids[q]] = std::move(ranking);
+        }
         const auto nd = evaluate(c.qrels, run, Measure::ndcg, 10);
         const auto rc = evaluate(c.qrels, run, Measure::recall, 100);
         report.results.push_back({method, params, alpha, nd.mean, rc.mean, nd.queries});
+        if (!opt.run_dir.empty()) {
+            auto it = best_runs.find(method);
+            if (it == best_runs.end()) best_runs.emplace(method, std::make_pair(nd.mean, std::move(run)));
+            else if (nd.mean > it->second.first) it->second = {nd.mean, std::move(run)};
+        }
+    };
+    const auto write_runs = [&]() {
+        if (opt.run_dir.empty()) return;
+        std::filesystem::create_directories(opt.run_dir);
+        for (const auto& [method, best] : best_runs)
+            write_trec_run((std::filesystem::path(opt.run_dir) / (method + ".trec")).string(), best.second, method);
     };
     {
         char p[64];
         std::snprintf(p, sizeof p, "k1=%g,b=%g", static_cast<double>(opt.bm25.k1), static_cast<double>(opt.bm25.b));
         add_run("bm25", p, std::numeric_limits<double>::quiet_NaN(), bm25);
     }
-    if (!all_vectors) return report;
+    if (!all_vectors) {
+        write_runs();
+        return report;
+    }
 
     // --- dense through the flat index, checked against a brute-force reference
     const auto doc_vecs = detail::align_rows(io::read_fvecs(opt.doc_vectors), detail::read_id_lines(opt.doc_ids), doc_ids, "document vectors");
@@ -318,6 +342,7 @@ inline std::string alpha_text(double a) {
             add_run("rrf-weighted", p, a, fuse_all(FusionParams::rrf(opt.rrf_k, a, 1.0 - a)));
         }
     }
+    write_runs();
     return report;
 }
 
