@@ -11,7 +11,7 @@
 // score() is exact and the pruned algorithms rescore candidates exactly.
 //
 // Algorithms (ExactSearchParams::algorithm):
-//  * maxscore (the default, fastest here): MaxScore (Turtle & Flood 1995) in the windowed form popularized by
+//  * maxscore: MaxScore (Turtle & Flood 1995) in the windowed form popularized by
 //    Lucene: query terms sorted by their upper bound; the longest prefix whose summed bounds cannot reach the
 //    current k-th score is "non-essential". The essential lists are scanned term-at-a-time into a 4,096-document
 //    window accumulator; a document in the window becomes a candidate when its partial score plus the
@@ -19,7 +19,8 @@
 //    As the threshold rises, more lists become non-essential and are never read again.
 //  * block_max_wand: Block-Max WAND (Ding & Suel 2011) with pivot selection on list bounds, a block-max check,
 //    and skipping to the end of the shallowest block; candidates scored from the forward index.
-//  * term_at_a_time: exhaustive scan of every query list into a float accumulator per document.
+//  * term_at_a_time (the default, `automatic`: fastest on the collections measured, see docs/sparse.md):
+//    exhaustive scan of every query list into a float accumulator per document.
 //  * document_at_a_time: exhaustive merge of every query list, one document at a time.
 // maxscore and block_max_wand return exact f32 scores at every posting precision (their bounds are taken over
 // both the true and the stored weights, and the candidates are rescored from the f32 forward index);
@@ -51,6 +52,7 @@
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/sparse/detail/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
+#include "sparsedense/sparse/detail/transpose.hpp"
 
 namespace sparsedense {
 
@@ -72,7 +74,7 @@ inline const char* weight_precision_name(WeightPrecision p) noexcept {
 
 /// Query processing strategy of the exact index.
 enum class ExactAlgorithm : std::uint8_t {
-    automatic = 0,           ///< the fastest measured here: maxscore
+    automatic = 0,           ///< the fastest measured here: term_at_a_time
     maxscore = 1,            ///< windowed MaxScore, exact
     block_max_wand = 2,      ///< Block-Max WAND, exact
     term_at_a_time = 3,      ///< exhaustive accumulator scan (baseline)
@@ -274,7 +276,7 @@ inline InvertedIndex InvertedIndex::build(CsrMatrixView<float> docs, InvertedInd
     index.dim_ = dim;
     index.block_size_ = params.block_size;
     index.precision_ = params.precision;
-    const std::size_t n = docs.rows(), nnz = docs.nnz();
+    const std::size_t nnz = docs.nnz();
     const std::size_t threads = detail::resolve_threads(params.threads);
     const std::size_t B = params.block_size;
 
@@ -284,40 +286,11 @@ inline InvertedIndex InvertedIndex::build(CsrMatrixView<float> docs, InvertedInd
     std::vector<std::uint32_t> fwd_ids(docs.indices.begin(), docs.indices.end());
     std::vector<float> fwd_values(docs.values.begin(), docs.values.end());
 
-    // Transpose: per-worker term counts over contiguous document ranges keep each list in document order.
-    const std::size_t parts = std::min<std::size_t>(threads, std::max<std::size_t>(1, n / 1024));
-    std::vector<std::vector<std::uint64_t>> counts(parts, std::vector<std::uint64_t>(dim, 0));
-    auto part_begin = [&](std::size_t p) { return n * p / parts; };
-    detail::parallel_for(parts, parts, 1, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t p = b; p < e; ++p)
-            for (std::uint64_t i = docs.indptr.empty() ? 0 : docs.indptr[part_begin(p)]; i < (docs.indptr.empty() ? 0 : docs.indptr[part_begin(p + 1)]); ++i)
-                ++counts[p][docs.indices[i]];
-    });
-    std::vector<std::uint64_t> term_offsets(dim + 1, 0);
-    for (std::size_t t = 0; t < dim; ++t) {
-        std::uint64_t total = 0;
-        for (std::size_t p = 0; p < parts; ++p) {
-            const std::uint64_t c = counts[p][t];
-            counts[p][t] = term_offsets[t] + total;  // becomes the part's write position
-            total += c;
-        }
-        term_offsets[t + 1] = term_offsets[t] + total;
-    }
-    std::vector<std::uint32_t> post_docs(nnz);
-    std::vector<float> post_w(nnz);
-    detail::parallel_for(parts, parts, 1, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t p = b; p < e; ++p) {
-            auto& pos = counts[p];
-            for (std::size_t d = part_begin(p); d < part_begin(p + 1); ++d) {
-                for (std::uint64_t i = docs.indptr[d]; i < docs.indptr[d + 1]; ++i) {
-                    const std::uint64_t at = pos[docs.indices[i]]++;
-                    post_docs[at] = static_cast<std::uint32_t>(d);
-                    post_w[at] = docs.values[i];
-                }
-            }
-        }
-    });
-    counts.clear();
+    // Posting lists in document order.
+    auto lists = detail::transpose_csr(docs, dim, threads);
+    std::vector<std::uint64_t> term_offsets = std::move(lists.offsets);
+    std::vector<std::uint32_t> post_docs = std::move(lists.docs);
+    std::vector<float> post_w = std::move(lists.weights);
 
     // Stored weights, term bounds, blocks.
     std::vector<float> term_quant, term_max(dim, 0.0f), term_min(dim, 0.0f);
@@ -711,11 +684,11 @@ inline void InvertedIndex::search_into(SparseVectorView<float> query, std::size_
     s.top.reset(k);
     prepare_terms(query, s);
     switch (params.algorithm) {
-        case ExactAlgorithm::term_at_a_time: run_taat(query, s); break;
         case ExactAlgorithm::document_at_a_time: run_daat(query, s); break;
         case ExactAlgorithm::block_max_wand: run_bmw(query, s); break;
-        case ExactAlgorithm::maxscore:
-        case ExactAlgorithm::automatic: run_maxscore(query, s); break;
+        case ExactAlgorithm::automatic:
+        case ExactAlgorithm::term_at_a_time: run_taat(query, s); break;
+        case ExactAlgorithm::maxscore: run_maxscore(query, s); break;
         default: raise(ErrorKind::invalid_argument, "InvertedIndex::search: unknown algorithm ", static_cast<int>(params.algorithm));
     }
     finish(s, out);
