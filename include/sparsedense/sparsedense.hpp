@@ -18,3 +18,8 @@
 #include "sparsedense/simd/dispatch.hpp"
 #include "sparsedense/simd/sparse_kernels.hpp"
 #include "sparsedense/version.hpp"
+#include "sparsedense/io/atomic_file.hpp"
+#include "sparsedense/io/binary_format.hpp"
+#include "sparsedense/io/csr_file.hpp"
+#include "sparsedense/io/memory_map.hpp"
+#include "sparsedense/io/vecs_file.hpp"

@@ -30,7 +30,7 @@ namespace sparsedense::simd::detail::avx2 {
 
 struct V {
     using F = __m256;
-    static constexpr std::size_t W = 8, BQ = 2, BR = 4;
+    static constexpr std::size_t W = 8, BQ = 2, BR = 4, many_rows = 4;
     static inline F zero() noexcept { return _mm256_setzero_ps(); }
     static inline F load(const float* p) noexcept { return _mm256_loadu_ps(p); }
     static inline F load(const float16* p) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }

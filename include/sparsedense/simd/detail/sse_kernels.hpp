@@ -19,7 +19,7 @@ namespace sparsedense::simd::detail::sse {
 
 struct V {
     using F = xsimd::batch<float, xsimd::sse2>;
-    static constexpr std::size_t W = 4, BQ = 2, BR = 2;
+    static constexpr std::size_t W = 4, BQ = 2, BR = 2, many_rows = 4;
     static inline F zero() noexcept { return F(0.0f); }
     static inline F load(const float* p) noexcept { return F::load_unaligned(p); }
     template <class T>

@@ -1,0 +1,206 @@
+// bench/bench_support.hpp -- shared plumbing for the recall-vs-throughput programs (sparse_bench, dense_bench,
+// hybrid_eval): command-line flags, timing, latency percentiles, recall@k against ground truth, and the result
+// table printed for people or, with --csv, as the columns every system's results line up on:
+//   system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <numeric>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "sparsedense/core/dense_matrix.hpp"
+#include "sparsedense/core/error.hpp"
+#include "sparsedense/core/search_result.hpp"
+
+namespace sparsedense::bench {
+
+/// `--name value` and `--flag` parsing with a fixed set of accepted names (unknown flags are an error).
+class Arguments {
+public:
+    /// `value_flags` take a value; `switch_flags` do not. Prints usage and exits on --help or an unknown flag.
+    Arguments(int argc, char** argv, std::set<std::string> value_flags, std::set<std::string> switch_flags, std::string usage)
+        : usage_(std::move(usage)) {
+        for (int i = 1; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--help" || a == "-h") {
+                std::printf("%s\n", usage_.c_str());
+                std::exit(0);
+            }
+            if (switch_flags.count(a)) {
+                values_[a] = "1";
+            } else if (value_flags.count(a)) {
+                if (i + 1 >= argc) die("flag " + a + " needs a value");
+                values_[a] = argv[++i];
+            } else {
+                die("unknown argument '" + a + "'");
+            }
+        }
+    }
+    [[nodiscard]] bool has(const std::string& name) const { return values_.count(name) > 0; }
+    [[nodiscard]] std::string get(const std::string& name, const std::string& fallback = "") const {
+        auto it = values_.find(name);
+        return it == values_.end() ? fallback : it->second;
+    }
+    [[nodiscard]] double get_double(const std::string& name, double fallback) const {
+        if (!has(name)) return fallback;
+        char* end = nullptr;
+        const std::string v = get(name);
+        const double x = std::strtod(v.c_str(), &end);
+        if (end == v.c_str() || *end) die("flag " + name + " expects a number, got '" + v + "'");
+        return x;
+    }
+    [[nodiscard]] long long get_int(const std::string& name, long long fallback) const {
+        if (!has(name)) return fallback;
+        char* end = nullptr;
+        const std::string v = get(name);
+        const long long x = std::strtoll(v.c_str(), &end, 10);
+        if (end == v.c_str() || *end) die("flag " + name + " expects an integer, got '" + v + "'");
+        return x;
+    }
+    /// Comma-separated numbers ("0.1,0.2"); empty when the flag is absent.
+    [[nodiscard]] std::vector<double> get_list(const std::string& name) const {
+        std::vector<double> out;
+        if (!has(name)) return out;
+        std::string v = get(name);
+        std::size_t start = 0;
+        while (start <= v.size()) {
+            const std::size_t comma = v.find(',', start);
+            const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            char* end = nullptr;
+            const double x = std::strtod(item.c_str(), &end);
+            if (item.empty() || *end) die("flag " + name + " expects comma-separated numbers, got '" + v + "'");
+            out.push_back(x);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        return out;
+    }
+    [[noreturn]] void die(const std::string& message) const {
+        std::fprintf(stderr, "error: %s\n\n%s\n", message.c_str(), usage_.c_str());
+        std::exit(2);
+    }
+
+private:
+    std::string usage_;
+    std::map<std::string, std::string> values_;
+};
+
+/// Wall-clock stopwatch.
+class Timer {
+public:
+    Timer() : start_(std::chrono::steady_clock::now()) {}
+    void reset() { start_ = std::chrono::steady_clock::now(); }
+    [[nodiscard]] double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+    [[nodiscard]] double microseconds() const { return seconds() * 1e6; }
+
+private:
+    std::chrono::steady_clock::time_point start_;
+};
+
+/// Mean and percentiles of per-query latencies (microseconds).
+struct LatencySummary {
+    double mean_us = 0, p50_us = 0, p99_us = 0;
+};
+inline LatencySummary summarize_latencies(std::vector<double> us) {
+    LatencySummary s;
+    if (us.empty()) return s;
+    s.mean_us = std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(us.size());
+    std::sort(us.begin(), us.end());
+    auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(us.size() - 1) + 0.5))]; };
+    s.p50_us = pct(0.50);
+    s.p99_us = pct(0.99);
+    return s;
+}
+
+/// Mean over queries of |returned top-k ∩ true top-k| / k. `truth` row q holds the true neighbours best first.
+template <class Id, class Score>
+double recall_at_k(const std::vector<SearchResults<Id, Score>>& results, DenseMatrixView<const std::int32_t> truth, std::size_t k) {
+    if (results.size() > truth.rows)
+        raise(ErrorKind::dimension_mismatch, "recall: ", results.size(), " result lists but ground truth for ", truth.rows, " queries");
+    if (k > truth.cols) raise(ErrorKind::invalid_argument, "recall@", k, ": ground truth has only ", truth.cols, " neighbours per query");
+    if (results.empty()) return 0.0;
+    double total = 0.0;
+    std::unordered_set<std::int64_t> expected;
+    for (std::size_t q = 0; q < results.size(); ++q) {
+        expected.clear();
+        for (std::size_t i = 0; i < k; ++i) expected.insert(truth.row(q)[i]);
+        std::size_t hit = 0;
+        for (std::size_t i = 0; i < std::min(k, results[q].size()); ++i) hit += expected.count(static_cast<std::int64_t>(results[q][i].id));
+        total += static_cast<double>(hit) / static_cast<double>(k);
+    }
+    return total / static_cast<double>(results.size());
+}
+
+/// One configuration's measurements.
+struct ResultRow {
+    std::string system = "sparsedense";
+    std::string index;
+    std::string build_params;
+    std::string search_params;
+    double build_s = 0;
+    double recall_at_10 = 0;
+    double qps = 0;
+    double us_per_query = 0;
+    std::string mode = "single";  ///< single (one query at a time) or batch
+    int search_threads = 1;
+    // shown in the human table only
+    double p99_us = 0;
+    double index_bytes = 0;
+};
+
+/// Collects rows and prints them as an aligned table or as CSV with the standard header.
+class ResultTable {
+public:
+    void add(ResultRow row) { rows_.push_back(std::move(row)); }
+    [[nodiscard]] const std::vector<ResultRow>& rows() const noexcept { return rows_; }
+
+    static void print_csv_header(std::FILE* out = stdout) {
+        std::fprintf(out, "system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads\n");
+    }
+    static void print_csv_row(const ResultRow& r, std::FILE* out = stdout) {
+        std::fprintf(out, "%s,%s,%s,%s,%.3f,%.4f,%.1f,%.2f,%s,%d\n", quote(r.system).c_str(), quote(r.index).c_str(),
+                     quote(r.build_params).c_str(), quote(r.search_params).c_str(), r.build_s, r.recall_at_10, r.qps, r.us_per_query,
+                     r.mode.c_str(), r.search_threads);
+    }
+    void print_csv(std::FILE* out = stdout) const {
+        print_csv_header(out);
+        for (const auto& r : rows_) print_csv_row(r, out);
+    }
+    void print_table(std::FILE* out = stdout) const {
+        std::size_t wi = 5, wb = 12, ws = 13;
+        for (const auto& r : rows_) {
+            wi = std::max(wi, r.index.size());
+            wb = std::max(wb, r.build_params.size());
+            ws = std::max(ws, r.search_params.size());
+        }
+        std::fprintf(out, "%-*s  %-*s  %-*s  %8s  %9s  %10s  %10s  %9s  %10s  %-6s  %7s\n", int(wi), "index", int(wb), "build_params", int(ws),
+                     "search_params", "build_s", "recall@10", "qps", "us/query", "p99_us", "index_MB", "mode", "threads");
+        for (const auto& r : rows_)
+            std::fprintf(out, "%-*s  %-*s  %-*s  %8.2f  %9.4f  %10.1f  %10.2f  %9.1f  %10.2f  %-6s  %7d\n", int(wi), r.index.c_str(), int(wb),
+                         r.build_params.c_str(), int(ws), r.search_params.c_str(), r.build_s, r.recall_at_10, r.qps, r.us_per_query, r.p99_us,
+                         r.index_bytes / 1e6, r.mode.c_str(), r.search_threads);
+    }
+
+private:
+    static std::string quote(const std::string& s) {
+        if (s.find_first_of(",\"\n") == std::string::npos) return s;
+        std::string q = "\"";
+        for (char c : s) {
+            if (c == '"') q += '"';
+            q += c;
+        }
+        return q + "\"";
+    }
+    std::vector<ResultRow> rows_;
+};
+
+}  // namespace sparsedense::bench

@@ -1,0 +1,216 @@
+// kernels_benchmark: every dense and sparse kernel at every SIMD level this CPU has, for d in
+// {64, 100, 128, 384, 768, 1024}, over cache-resident row sets (~512 KiB, L2) and out-of-cache ones (1 GiB),
+// with GFLOP/s and GB/s counters. The `stream_read` benchmark in the same binary reads the same 1 GiB with plain
+// vector loads: scan figures are reported as a fraction of it (see docs/benchmarks.md).
+//
+//   ./kernels_benchmark --benchmark_filter='dot_many/f32/avx512'    one family
+//   ./kernels_benchmark --benchmark_filter='stream_read|dram'        out-of-cache only
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sparsedense/core/csr_matrix.hpp"
+#include "sparsedense/simd/dense_kernels.hpp"
+#include "sparsedense/simd/sparse_kernels.hpp"
+
+using namespace sparsedense;
+using namespace sparsedense::simd;
+
+namespace {
+
+constexpr std::size_t dram_bytes = std::size_t{1} << 30;  // 1 GiB: far beyond the 32 MiB L3
+constexpr std::size_t cache_bytes = std::size_t{512} << 10;  // fits the 1 MiB L2
+constexpr std::size_t l1_bytes = std::size_t{24} << 10;      // fits the 32 KiB L1d
+const std::size_t dims[] = {64, 100, 128, 384, 768, 1024};
+
+// One 1 GiB arena shared by every out-of-cache benchmark (filled once, not timed).
+std::byte* dram_arena() {
+    static std::vector<std::byte, AlignedAllocator<std::byte>> arena = [] {
+        std::vector<std::byte, AlignedAllocator<std::byte>> a(dram_bytes);
+        // small finite values for every element type (0x3c = 1.0 in f16 high byte patterns stay finite)
+        for (std::size_t i = 0; i < a.size(); i += 2) {
+            a[i] = std::byte{0x11};
+            a[i + 1] = std::byte{0x3a};
+        }
+        return a;
+    }();
+    return arena.data();
+}
+std::byte* cache_arena() {
+    static std::vector<std::byte, AlignedAllocator<std::byte>> arena = [] {
+        std::vector<std::byte, AlignedAllocator<std::byte>> a(cache_bytes);
+        for (std::size_t i = 0; i < a.size(); i += 2) {
+            a[i] = std::byte{0x11};
+            a[i + 1] = std::byte{0x3a};
+        }
+        return a;
+    }();
+    return arena.data();
+}
+
+__attribute__((target("avx2"))) float stream_sum(const float* p, std::size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (std::size_t i = 0; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_load_ps(p + i));
+        s1 = _mm256_add_ps(s1, _mm256_load_ps(p + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_load_ps(p + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_load_ps(p + i + 24));
+    }
+    alignas(32) float out[8];
+    _mm256_store_ps(out, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+
+void stream_read(benchmark::State& state) {
+    const auto* p = reinterpret_cast<const float*>(dram_arena());
+    const std::size_t n = dram_bytes / sizeof(float);
+    for (auto _ : state) benchmark::DoNotOptimize(stream_sum(p, n));
+    state.counters["GB"] = benchmark::Counter(static_cast<double>(dram_bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void set_counters(benchmark::State& state, double flops, double bytes) {
+    state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GB"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One query against every row of the set: the flat-scan kernel.
+template <class T, bool L2>
+void many(benchmark::State& state, SimdLevel level, std::size_t dim, bool dram, bool l1 = false) {
+    ScopedSimdLevel scoped(level);
+    const std::size_t bytes = dram ? dram_bytes : (l1 ? l1_bytes : cache_bytes);
+    const auto* rows = reinterpret_cast<const T*>(dram ? dram_arena() : cache_arena());
+    const std::size_t count = bytes / (dim * sizeof(T));
+    std::vector<float> q(dim, 0.5f), out(count);
+    for (auto _ : state) {
+        if constexpr (L2) l2_squared_many(q.data(), rows, count, dim, dim, out.data());
+        else dot_many(q.data(), rows, count, dim, dim, out.data());
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, 2.0 * double(count) * double(dim) * (L2 ? 1.5 : 1.0), double(count) * double(dim) * sizeof(T));
+}
+
+// Integer dot of one query against every row (one call per row).
+template <class T>
+void int_many(benchmark::State& state, SimdLevel level, std::size_t dim, bool dram) {
+    ScopedSimdLevel scoped(level);
+    const std::size_t bytes = dram ? dram_bytes : cache_bytes;
+    const auto* rows = reinterpret_cast<const T*>(dram ? dram_arena() : cache_arena());
+    const std::size_t count = bytes / dim;
+    std::vector<T> q(dim, T(3));
+    std::int64_t total = 0;
+    for (auto _ : state) {
+        for (std::size_t r = 0; r < count; ++r) total += dot(q.data(), rows + r * dim, dim);
+        benchmark::DoNotOptimize(total);
+    }
+    set_counters(state, 2.0 * double(count) * double(dim), double(count) * double(dim));
+}
+
+// A block of 16 queries against a cache-resident row set: the register-blocked many-vs-many kernel.
+void block(benchmark::State& state, SimdLevel level, std::size_t dim) {
+    ScopedSimdLevel scoped(level);
+    const std::size_t nq = 16, nr = (256u << 10) / (dim * sizeof(float));
+    std::vector<float> q(nq * dim, 0.25f), out(nq * nr);
+    const auto* rows = reinterpret_cast<const float*>(cache_arena());
+    for (auto _ : state) {
+        dot_block(q.data(), nq, dim, rows, nr, dim, dim, out.data(), nr);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, 2.0 * double(nq) * double(nr) * double(dim), double(nr) * double(dim) * sizeof(float));
+}
+
+void sparse_dense(benchmark::State& state, SimdLevel level, std::size_t nnz) {
+    ScopedSimdLevel scoped(level);
+    const std::size_t dim = 30522, rows = 4096;
+    std::vector<float> dense(dim, 0.5f);
+    std::vector<std::uint32_t> ids(rows * nnz);
+    std::vector<float> values(rows * nnz, 1.0f);
+    std::uint64_t x = 88172645463325252ull;
+    for (std::size_t r = 0; r < rows; ++r) {
+        std::vector<std::uint32_t> row(nnz);
+        for (auto& id : row) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            id = static_cast<std::uint32_t>(x % dim);
+        }
+        std::sort(row.begin(), row.end());
+        std::copy(row.begin(), row.end(), ids.begin() + static_cast<std::ptrdiff_t>(r * nnz));
+    }
+    float total = 0;
+    for (auto _ : state) {
+        for (std::size_t r = 0; r < rows; ++r) total += sparse_dot_dense(ids.data() + r * nnz, values.data() + r * nnz, nnz, dense.data());
+        benchmark::DoNotOptimize(total);
+    }
+    set_counters(state, 2.0 * double(rows) * double(nnz), double(rows) * double(nnz) * 12.0);
+}
+
+void sparse_sparse(benchmark::State& state, std::size_t na, std::size_t nb) {
+    const std::size_t dim = 30522;
+    auto make = [&](std::size_t n, std::uint64_t seed) {
+        std::vector<std::uint32_t> ids;
+        std::uint64_t x = seed;
+        while (ids.size() < n) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ids.push_back(static_cast<std::uint32_t>(x % dim));
+            std::sort(ids.begin(), ids.end());
+            ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        }
+        return ids;
+    };
+    const auto a = make(na, 1), b = make(nb, 2);
+    const std::vector<float> av(na, 1.0f), bv(nb, 1.0f);
+    for (auto _ : state) benchmark::DoNotOptimize(sparse_dot_sparse(a.data(), av.data(), na, b.data(), bv.data(), nb));
+    set_counters(state, 2.0 * double(std::min(na, nb)), double(na + nb) * 8.0);
+}
+
+void register_all() {
+    benchmark::RegisterBenchmark("stream_read/dram/1GiB", stream_read)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+    for (SimdLevel level : supported_simd_levels()) {
+        const std::string l = simd_level_name(level);
+        for (const bool dram : {false, true}) {
+            const std::string where = dram ? "dram" : "cache";
+            for (std::size_t d : dims) {
+                const std::string suffix = "/" + l + "/" + where + "/d" + std::to_string(d);
+                auto reg = [&](const std::string& name, auto fn) {
+                    auto* b = benchmark::RegisterBenchmark((name + suffix).c_str(), fn);
+                    b->Unit(dram ? benchmark::kMillisecond : benchmark::kMicrosecond);
+                    if (dram) b->MinTime(0.3);
+                };
+                reg("dot_many/f32", [=](benchmark::State& s) { many<float, false>(s, level, d, dram); });
+                reg("l2_many/f32", [=](benchmark::State& s) { many<float, true>(s, level, d, dram); });
+                reg("dot_many/f16", [=](benchmark::State& s) { many<float16, false>(s, level, d, dram); });
+                reg("dot_many/bf16", [=](benchmark::State& s) { many<bfloat16, false>(s, level, d, dram); });
+                reg("dot/i8", [=](benchmark::State& s) { int_many<std::int8_t>(s, level, d, dram); });
+                reg("dot/u8", [=](benchmark::State& s) { int_many<std::uint8_t>(s, level, d, dram); });
+                if (!dram) {
+                    reg("dot_block/f32", [=](benchmark::State& s) { block(s, level, d); });
+                    auto* b = benchmark::RegisterBenchmark(("dot_many/f32" + suffix).replace(("dot_many/f32" + suffix).find("/cache/"), 7, "/l1/").c_str(),
+                                                           [=](benchmark::State& s) { many<float, false>(s, level, d, false, true); });
+                    b->Unit(benchmark::kMicrosecond);
+                }
+            }
+        }
+        for (std::size_t nnz : {60u, 120u})
+            benchmark::RegisterBenchmark(("sparse_dot_dense/" + l + "/nnz" + std::to_string(nnz)).c_str(),
+                                         [=](benchmark::State& s) { sparse_dense(s, level, nnz); })
+                ->Unit(benchmark::kMicrosecond);
+    }
+    for (auto [na, nb] : {std::pair{60u, 120u}, std::pair{120u, 120u}, std::pair{20u, 3000u}})
+        benchmark::RegisterBenchmark(("sparse_dot_sparse/" + std::to_string(na) + "x" + std::to_string(nb)).c_str(),
+                                     [=](benchmark::State& s) { sparse_sparse(s, na, nb); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
