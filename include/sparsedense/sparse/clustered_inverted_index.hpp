@@ -176,7 +176,8 @@ private:
     std::span<const float> block_step_;                 // summary dequantization step per block
     std::span<const std::uint64_t> list_comp_begin_;    // dim + 1
     std::span<const std::uint32_t> comp_id_;
-    std::span<const std::uint64_t> comp_entry_begin_;   // components + 1
+    std::span<const std::uint64_t> list_entry_begin_;   // dim + 1: first summary entry of each list
+    std::span<const std::uint32_t> comp_entry_end_;     // per component: end of its run, relative to the list's first entry
     std::span<const std::uint16_t> entry_block_;        // block index within the list
     std::span<const std::uint8_t> entry_code_;
     std::span<const std::uint32_t> knn_;                // docs x knn_degree
@@ -212,7 +213,6 @@ struct ClusterScratch {
     std::vector<std::uint32_t> ctouched;
     std::vector<float> dense;                // dimension: summary max accumulation
     std::vector<std::uint32_t> dense_touched;
-    std::vector<std::pair<float, std::uint32_t>> coords;
     std::vector<std::uint32_t> assign;
     std::vector<std::uint32_t> sizes;
     std::vector<std::uint32_t> perm;
@@ -449,24 +449,28 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
                         slot = std::max(slot, v);
                     }
                 }
-                s.coords.clear();
+                // Energy-preserving trim on the u8 codes: a 256-bucket mass histogram finds the smallest code c such
+                // that the coordinates with code >= c hold alpha of the block's L1 mass (linear time, no sort).
+                float vmax = 0.0f;
                 double mass = 0.0;
                 for (std::uint32_t term : s.dense_touched) {
-                    s.coords.push_back({s.dense[term], term});
+                    vmax = std::max(vmax, s.dense[term]);
                     mass += s.dense[term];
-                    s.dense[term] = 0.0f;
                 }
-                std::sort(s.coords.begin(), s.coords.end(), [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
-                double acc = 0.0;
-                std::size_t keep = 0;
-                while (keep < s.coords.size() && (keep == 0 || acc < params.alpha * mass)) acc += s.coords[keep++].first;
-                const float vmax = s.coords.empty() ? 0.0f : s.coords.front().first;
                 const float step = vmax > 0.0f ? vmax / 255.0f : 1.0f;
                 out.steps[b] = step;
-                for (std::size_t i = 0; i < keep; ++i) {
-                    const float code = std::nearbyint(s.coords[i].first / step);
-                    if (code <= 0.0f) continue;
-                    s.triples.emplace_back(s.coords[i].second, static_cast<std::uint16_t>(b), static_cast<std::uint8_t>(std::min(code, 255.0f)));
+                double hist[256] = {};
+                for (std::uint32_t term : s.dense_touched) {
+                    const int code = static_cast<int>(std::min(255.0f, std::nearbyint(s.dense[term] / step)));
+                    hist[code] += s.dense[term];
+                }
+                int min_code = 255;
+                for (double acc = hist[255]; min_code > 1 && acc < params.alpha * mass;) acc += hist[--min_code];
+                for (std::uint32_t term : s.dense_touched) {
+                    const float code = std::min(255.0f, std::nearbyint(s.dense[term] / step));
+                    s.dense[term] = 0.0f;
+                    if (code < static_cast<float>(min_code) || code <= 0.0f) continue;
+                    s.triples.emplace_back(term, static_cast<std::uint16_t>(b), static_cast<std::uint8_t>(code));
                 }
             }
             std::sort(s.triples.begin(), s.triples.end());
@@ -503,7 +507,8 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
         index.max_list_ = std::max(index.max_list_, l.docs.size());
     }
     const std::size_t nblocks = list_block_begin[dim], ncomps = list_comp_begin[dim];
-    std::vector<std::uint64_t> block_post_begin(nblocks + 1, 0), comp_entry_begin(ncomps + 1, 0);
+    std::vector<std::uint64_t> block_post_begin(nblocks + 1, 0), list_entry_begin(dim + 1, 0);
+    std::vector<std::uint32_t> comp_entry_end(ncomps);
     std::vector<std::uint32_t> post_doc(total_posts), comp_id(ncomps);
     std::vector<std::uint64_t> post_loc(total_posts);
     std::vector<float> block_step(nblocks);
@@ -524,8 +529,11 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
             }
             for (std::size_t c = 0; c < l.comps.size(); ++c) {
                 comp_id[cb + c] = l.comps[c];
-                comp_entry_begin[cb + c] = ebase + l.comp_bounds[c];
+                comp_entry_end[cb + c] = static_cast<std::uint32_t>(l.comp_bounds[c + 1]);
             }
+            if (l.entry_code.size() > std::numeric_limits<std::uint32_t>::max())
+                raise(ErrorKind::out_of_range, "ClusteredInvertedIndex: term ", t, " has more than 2^32 summary entries");
+            list_entry_begin[t] = ebase;
             std::copy(l.entry_block.begin(), l.entry_block.end(), entry_block.begin() + static_cast<std::ptrdiff_t>(ebase));
             std::copy(l.entry_code.begin(), l.entry_code.end(), entry_code.begin() + static_cast<std::ptrdiff_t>(ebase));
             pbase += l.docs.size();
@@ -533,7 +541,7 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
             l = {};
         }
         block_post_begin[nblocks] = pbase;
-        comp_entry_begin[ncomps] = ebase;
+        list_entry_begin[dim] = ebase;
     }
     index.list_block_begin_ = st.adopt(std::move(list_block_begin));
     index.block_post_begin_ = st.adopt(std::move(block_post_begin));
@@ -542,7 +550,8 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
     index.block_step_ = st.adopt(std::move(block_step));
     index.list_comp_begin_ = st.adopt(std::move(list_comp_begin));
     index.comp_id_ = st.adopt(std::move(comp_id));
-    index.comp_entry_begin_ = st.adopt(std::move(comp_entry_begin));
+    index.list_entry_begin_ = st.adopt(std::move(list_entry_begin));
+    index.comp_entry_end_ = st.adopt(std::move(comp_entry_end));
     index.entry_block_ = st.adopt(std::move(entry_block));
     index.entry_code_ = st.adopt(std::move(entry_code));
     if (params.knn > 0) index.build_knn(params.knn, threads);
@@ -559,10 +568,12 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
     const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
     std::fill(out, out + nb, 0.0f);
     const std::uint32_t* comps = comp_id_.data();
-    std::uint64_t lo = list_comp_begin_[term];
+    const std::uint64_t first = list_comp_begin_[term];
+    std::uint64_t lo = first;
     const std::uint64_t hi = list_comp_begin_[term + 1];
-    const std::uint16_t* eb = entry_block_.data();
-    const std::uint8_t* ec = entry_code_.data();
+    const std::uint16_t* eb = entry_block_.data() + list_entry_begin_[term];
+    const std::uint8_t* ec = entry_code_.data() + list_entry_begin_[term];
+    const std::uint32_t* ends = comp_entry_end_.data();
     for (std::size_t i = 0; i < query.size() && lo < hi; ++i) {
         const std::uint32_t target = query.ids[i];
         // galloping search for the first component >= target
@@ -580,7 +591,7 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
         }
         if (lo < hi && comps[lo] == target) {
             const float q = query.values[i];
-            for (std::uint64_t e = comp_entry_begin_[lo]; e < comp_entry_begin_[lo + 1]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
+            for (std::uint32_t e = lo == first ? 0 : ends[lo - 1]; e < ends[lo]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
             ++lo;
         }
     }
@@ -772,7 +783,7 @@ inline void ClusteredInvertedIndex::build_knn(std::size_t degree, std::size_t th
 inline std::size_t ClusteredInvertedIndex::memory_bytes() const noexcept {
     return forward_.memory_bytes() + list_block_begin_.size_bytes() + block_post_begin_.size_bytes() + post_doc_.size_bytes() +
            post_loc_.size_bytes() + block_step_.size_bytes() + list_comp_begin_.size_bytes() + comp_id_.size_bytes() +
-           comp_entry_begin_.size_bytes() + entry_block_.size_bytes() + entry_code_.size_bytes() + knn_.size_bytes();
+           list_entry_begin_.size_bytes() + comp_entry_end_.size_bytes() + entry_block_.size_bytes() + entry_code_.size_bytes() + knn_.size_bytes();
 }
 
 }  // namespace sparsedense
