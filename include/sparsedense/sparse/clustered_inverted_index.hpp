@@ -46,6 +46,7 @@
 #include "sparsedense/core/sparse_vector.hpp"
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/sparse/compact_forward_index.hpp"
 #include "sparsedense/sparse/detail/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
@@ -784,6 +785,159 @@ inline std::size_t ClusteredInvertedIndex::memory_bytes() const noexcept {
     return forward_.memory_bytes() + list_block_begin_.size_bytes() + block_post_begin_.size_bytes() + post_doc_.size_bytes() +
            post_loc_.size_bytes() + block_step_.size_bytes() + list_comp_begin_.size_bytes() + comp_id_.size_bytes() +
            list_entry_begin_.size_bytes() + comp_entry_end_.size_bytes() + entry_block_.size_bytes() + entry_code_.size_bytes() + knn_.size_bytes();
+}
+
+
+// ------------------------------------------------------------------------------------------------------------
+// File format (kind "ClusteredIndex", version 1), sections of io/binary_format.hpp:
+//   meta              {u64 documents, dimension, knn degree, forward value type, pruning, lambda, min cluster size,
+//                      doc_cut, seed; f64 max_fraction, centroid_fraction, alpha}
+//   fwd_words u32[]   fwd_locs u64[docs]                      (compact forward index)
+//   list_blocks u64[dim + 1]  block_posts u64[blocks + 1]  post_doc u32[postings]  post_loc u64[postings]
+//   block_step f32[blocks]  list_comps u64[dim + 1]  comp_id u32[components]  list_entries u64[dim + 1]
+//   comp_end u32[components]  entry_block u16[entries]  entry_code u8[entries]  knn u32[docs x degree]
+// load() maps the file and checks every offset and id against the arrays it indexes before searching can touch
+// them, so a damaged file is an Error (corrupt_file / version_mismatch / io), never a crash.
+
+namespace detail {
+struct ClusteredIndexMeta {
+    std::uint64_t docs, dim, knn_degree, forward_values, pruning, lambda, min_cluster_size, doc_cut, seed;
+    double max_fraction, centroid_fraction, alpha;
+};
+inline constexpr std::uint32_t clustered_index_format_version = 1;
+
+inline void check_offsets_u64(const io::SectionReader& r, std::span<const std::uint64_t> offsets, std::uint64_t total, const char* what) {
+    if (offsets.empty() || offsets.front() != 0 || offsets.back() != total)
+        r.fail(ErrorKind::corrupt_file, what, ": offsets do not span the ", total, " entries");
+    for (std::size_t i = 1; i < offsets.size(); ++i)
+        if (offsets[i] < offsets[i - 1]) r.fail(ErrorKind::corrupt_file, what, ": offsets decrease at ", i);
+}
+}  // namespace detail
+
+inline void ClusteredInvertedIndex::save(const std::string& path) const {
+    io::SectionWriter w("ClusteredIndex", detail::clustered_index_format_version);
+    detail::ClusteredIndexMeta meta{};
+    meta.docs = docs_;
+    meta.dim = dim_;
+    meta.knn_degree = knn_degree_;
+    meta.forward_values = static_cast<std::uint64_t>(params_.forward_values);
+    meta.pruning = static_cast<std::uint64_t>(params_.pruning);
+    meta.lambda = params_.lambda;
+    meta.min_cluster_size = params_.min_cluster_size;
+    meta.doc_cut = params_.doc_cut;
+    meta.seed = params_.seed;
+    meta.max_fraction = params_.max_fraction;
+    meta.centroid_fraction = params_.centroid_fraction;
+    meta.alpha = params_.alpha;
+    w.add_value("meta", meta);
+    w.add("fwd_words", forward_.words());
+    w.add("fwd_locs", forward_.locations());
+    w.add("list_blocks", list_block_begin_);
+    w.add("block_posts", block_post_begin_);
+    w.add("post_doc", post_doc_);
+    w.add("post_loc", post_loc_);
+    w.add("block_step", block_step_);
+    w.add("list_comps", list_comp_begin_);
+    w.add("comp_id", comp_id_);
+    w.add("list_entries", list_entry_begin_);
+    w.add("comp_end", comp_entry_end_);
+    w.add("entry_block", entry_block_);
+    w.add("entry_code", entry_code_);
+    w.add("knn", knn_);
+    w.write(path);
+}
+
+inline ClusteredInvertedIndex ClusteredInvertedIndex::load(const std::string& path) {
+    const io::SectionReader r(path, "ClusteredIndex", detail::clustered_index_format_version, detail::clustered_index_format_version);
+    const auto meta = r.value<detail::ClusteredIndexMeta>("meta");
+    if (meta.forward_values > 2) r.fail(ErrorKind::corrupt_file, "unknown forward value type ", meta.forward_values);
+    if (meta.pruning > 1) r.fail(ErrorKind::corrupt_file, "unknown pruning strategy ", meta.pruning);
+    if (meta.docs >= std::numeric_limits<std::uint32_t>::max() || meta.dim >= (std::uint64_t{1} << 40) || meta.knn_degree > (1u << 20))
+        r.fail(ErrorKind::corrupt_file, "implausible sizes: ", meta.docs, " documents, dimension ", meta.dim, ", knn degree ", meta.knn_degree);
+    ClusteredInvertedIndex index;
+    index.docs_ = static_cast<std::size_t>(meta.docs);
+    index.dim_ = static_cast<std::size_t>(meta.dim);
+    index.knn_degree_ = static_cast<std::size_t>(meta.knn_degree);
+    auto& p = index.params_;
+    p.forward_values = static_cast<ForwardValueType>(meta.forward_values);
+    p.pruning = static_cast<PruningStrategy>(meta.pruning);
+    p.lambda = static_cast<std::size_t>(meta.lambda);
+    p.min_cluster_size = static_cast<std::size_t>(meta.min_cluster_size);
+    p.doc_cut = static_cast<std::size_t>(meta.doc_cut);
+    p.seed = meta.seed;
+    p.max_fraction = meta.max_fraction;
+    p.centroid_fraction = meta.centroid_fraction;
+    p.alpha = meta.alpha;
+    p.knn = index.knn_degree_;
+    const std::size_t n = index.docs_, dim = index.dim_;
+
+    const auto words = r.span<std::uint32_t>("fwd_words");
+    const auto locs = r.span<std::uint64_t>("fwd_locs", n);
+    index.forward_ = CompactForwardIndex::view(words, locs, dim, p.forward_values);
+    const auto& layout = index.forward_.layout();
+    auto check_location = [&](std::uint64_t loc, const char* what, std::size_t i) {
+        const std::uint64_t off = loc >> detail::forward_len_bits;
+        const std::uint64_t need = layout.record_words(static_cast<std::size_t>(loc & detail::forward_len_mask));
+        if (off > words.size() || need > words.size() - off) r.fail(ErrorKind::corrupt_file, what, "[", i, "] points outside the forward index");
+    };
+    for (std::size_t d = 0; d < n; ++d) {
+        check_location(locs[d], "fwd_locs", d);
+        // term ids of every record must be inside the vocabulary (they index the dense query)
+        index.forward_.for_each_term(static_cast<std::uint32_t>(d), [&](std::uint32_t id, float) {
+            if (id >= dim) r.fail(ErrorKind::corrupt_file, "document ", d, " has term id ", id, " >= dimension ", dim);
+        });
+    }
+    index.list_block_begin_ = r.span<std::uint64_t>("list_blocks", dim + 1);
+    const std::size_t nblocks = dim ? static_cast<std::size_t>(index.list_block_begin_.back()) : 0;
+    index.block_post_begin_ = r.span<std::uint64_t>("block_posts", nblocks + 1);
+    index.post_doc_ = r.span<std::uint32_t>("post_doc");
+    const std::size_t nposts = index.post_doc_.size();
+    index.post_loc_ = r.span<std::uint64_t>("post_loc", nposts);
+    index.block_step_ = r.span<float>("block_step", nblocks);
+    index.list_comp_begin_ = r.span<std::uint64_t>("list_comps", dim + 1);
+    const std::size_t ncomps = dim ? static_cast<std::size_t>(index.list_comp_begin_.back()) : 0;
+    index.comp_id_ = r.span<std::uint32_t>("comp_id", ncomps);
+    index.list_entry_begin_ = r.span<std::uint64_t>("list_entries", dim + 1);
+    index.comp_entry_end_ = r.span<std::uint32_t>("comp_end", ncomps);
+    index.entry_block_ = r.span<std::uint16_t>("entry_block");
+    const std::size_t nentries = index.entry_block_.size();
+    index.entry_code_ = r.span<std::uint8_t>("entry_code", nentries);
+    index.knn_ = r.span<std::uint32_t>("knn", n * index.knn_degree_);
+
+    if (dim > 0) {
+        detail::check_offsets_u64(r, index.list_block_begin_, nblocks, "list_blocks");
+        detail::check_offsets_u64(r, index.block_post_begin_, nposts, "block_posts");
+        detail::check_offsets_u64(r, index.list_comp_begin_, ncomps, "list_comps");
+        detail::check_offsets_u64(r, index.list_entry_begin_, nentries, "list_entries");
+    } else if (nposts || nentries) {
+        r.fail(ErrorKind::corrupt_file, "postings in an index of dimension 0");
+    }
+    for (std::size_t i = 0; i < nposts; ++i) {
+        if (index.post_doc_[i] >= n) r.fail(ErrorKind::corrupt_file, "post_doc[", i, "] is out of range");
+        if (index.post_loc_[i] != locs[index.post_doc_[i]]) r.fail(ErrorKind::corrupt_file, "post_loc[", i, "] does not match its document");
+    }
+    index.max_blocks_ = 1;
+    index.max_list_ = 0;
+    for (std::size_t t = 0; t < dim; ++t) {
+        const std::uint64_t b0 = index.list_block_begin_[t], nb = index.list_block_begin_[t + 1] - b0;
+        if (nb > 65536) r.fail(ErrorKind::corrupt_file, "term ", t, " has ", nb, " blocks (limit 65,536)");
+        index.max_blocks_ = std::max<std::size_t>(index.max_blocks_, nb);
+        index.max_list_ = std::max<std::size_t>(index.max_list_, index.block_post_begin_[b0 + nb] - index.block_post_begin_[b0]);
+        const std::uint64_t c0 = index.list_comp_begin_[t], c1 = index.list_comp_begin_[t + 1];
+        const std::uint64_t entries = index.list_entry_begin_[t + 1] - index.list_entry_begin_[t];
+        std::uint32_t prev_end = 0;
+        for (std::uint64_t c = c0; c < c1; ++c) {
+            if (index.comp_id_[c] >= dim || (c > c0 && index.comp_id_[c] <= index.comp_id_[c - 1]))
+                r.fail(ErrorKind::corrupt_file, "summary components of term ", t, " are out of range or unsorted");
+            if (index.comp_entry_end_[c] < prev_end) r.fail(ErrorKind::corrupt_file, "summary runs of term ", t, " decrease");
+            prev_end = index.comp_entry_end_[c];
+        }
+        if ((c1 > c0 ? prev_end : 0) != entries) r.fail(ErrorKind::corrupt_file, "summary runs of term ", t, " do not cover its entries");
+        for (std::uint64_t e = index.list_entry_begin_[t]; e < index.list_entry_begin_[t + 1]; ++e)
+            if (index.entry_block_[e] >= nb) r.fail(ErrorKind::corrupt_file, "summary entry ", e, " names a block beyond its list");
+    }
+    index.store_->keep(r.file());
+    return index;
 }
 
 }  // namespace sparsedense
