@@ -11,7 +11,7 @@
 // score() is exact and the pruned algorithms rescore candidates exactly.
 //
 // Algorithms (ExactSearchParams::algorithm):
-//  * maxscore (the default, fastest here): MaxScore (Turtle & Flood 1995) in the windowed form popularized by
+//  * maxscore: MaxScore (Turtle & Flood 1995) in the windowed form popularized by
 //    Lucene: query terms sorted by their upper bound; the longest prefix whose summed bounds cannot reach the
 //    current k-th score is "non-essential". The essential lists are scanned term-at-a-time into a 4,096-document
 //    window accumulator; a document in the window becomes a candidate when its partial score plus the
@@ -19,7 +19,8 @@
 //    As the threshold rises, more lists become non-essential and are never read again.
 //  * block_max_wand: Block-Max WAND (Ding & Suel 2011) with pivot selection on list bounds, a block-max check,
 //    and skipping to the end of the shallowest block; candidates scored from the forward index.
-//  * term_at_a_time: exhaustive scan of every query list into a float accumulator per document.
+//  * term_at_a_time (the default, `automatic`: fastest on the collections measured, see docs/sparse.md):
+//    exhaustive scan of every query list into a float accumulator per document.
 //  * document_at_a_time: exhaustive merge of every query list, one document at a time.
 // maxscore and block_max_wand return exact f32 scores at every posting precision (their bounds are taken over
 // both the true and the stored weights, and the candidates are rescored from the f32 forward index);
@@ -49,8 +50,10 @@
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/sparse/detail/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
+#include "sparsedense/sparse/detail/transpose.hpp"
 
 namespace sparsedense {
 
@@ -72,7 +75,7 @@ inline const char* weight_precision_name(WeightPrecision p) noexcept {
 
 /// Query processing strategy of the exact index.
 enum class ExactAlgorithm : std::uint8_t {
-    automatic = 0,           ///< the fastest measured here: maxscore
+    automatic = 0,           ///< the fastest measured here: term_at_a_time
     maxscore = 1,            ///< windowed MaxScore, exact
     block_max_wand = 2,      ///< Block-Max WAND, exact
     term_at_a_time = 3,      ///< exhaustive accumulator scan (baseline)
@@ -274,7 +277,7 @@ inline InvertedIndex InvertedIndex::build(CsrMatrixView<float> docs, InvertedInd
     index.dim_ = dim;
     index.block_size_ = params.block_size;
     index.precision_ = params.precision;
-    const std::size_t n = docs.rows(), nnz = docs.nnz();
+    const std::size_t nnz = docs.nnz();
     const std::size_t threads = detail::resolve_threads(params.threads);
     const std::size_t B = params.block_size;
 
@@ -284,40 +287,11 @@ inline InvertedIndex InvertedIndex::build(CsrMatrixView<float> docs, InvertedInd
     std::vector<std::uint32_t> fwd_ids(docs.indices.begin(), docs.indices.end());
     std::vector<float> fwd_values(docs.values.begin(), docs.values.end());
 
-    // Transpose: per-worker term counts over contiguous document ranges keep each list in document order.
-    const std::size_t parts = std::min<std::size_t>(threads, std::max<std::size_t>(1, n / 1024));
-    std::vector<std::vector<std::uint64_t>> counts(parts, std::vector<std::uint64_t>(dim, 0));
-    auto part_begin = [&](std::size_t p) { return n * p / parts; };
-    detail::parallel_for(parts, parts, 1, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t p = b; p < e; ++p)
-            for (std::uint64_t i = docs.indptr.empty() ? 0 : docs.indptr[part_begin(p)]; i < (docs.indptr.empty() ? 0 : docs.indptr[part_begin(p + 1)]); ++i)
-                ++counts[p][docs.indices[i]];
-    });
-    std::vector<std::uint64_t> term_offsets(dim + 1, 0);
-    for (std::size_t t = 0; t < dim; ++t) {
-        std::uint64_t total = 0;
-        for (std::size_t p = 0; p < parts; ++p) {
-            const std::uint64_t c = counts[p][t];
-            counts[p][t] = term_offsets[t] + total;  // becomes the part's write position
-            total += c;
-        }
-        term_offsets[t + 1] = term_offsets[t] + total;
-    }
-    std::vector<std::uint32_t> post_docs(nnz);
-    std::vector<float> post_w(nnz);
-    detail::parallel_for(parts, parts, 1, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t p = b; p < e; ++p) {
-            auto& pos = counts[p];
-            for (std::size_t d = part_begin(p); d < part_begin(p + 1); ++d) {
-                for (std::uint64_t i = docs.indptr[d]; i < docs.indptr[d + 1]; ++i) {
-                    const std::uint64_t at = pos[docs.indices[i]]++;
-                    post_docs[at] = static_cast<std::uint32_t>(d);
-                    post_w[at] = docs.values[i];
-                }
-            }
-        }
-    });
-    counts.clear();
+    // Posting lists in document order.
+    auto lists = detail::transpose_csr(docs, dim, threads);
+    std::vector<std::uint64_t> term_offsets = std::move(lists.offsets);
+    std::vector<std::uint32_t> post_docs = std::move(lists.docs);
+    std::vector<float> post_w = std::move(lists.weights);
 
     // Stored weights, term bounds, blocks.
     std::vector<float> term_quant, term_max(dim, 0.0f), term_min(dim, 0.0f);
@@ -711,11 +685,11 @@ inline void InvertedIndex::search_into(SparseVectorView<float> query, std::size_
     s.top.reset(k);
     prepare_terms(query, s);
     switch (params.algorithm) {
-        case ExactAlgorithm::term_at_a_time: run_taat(query, s); break;
         case ExactAlgorithm::document_at_a_time: run_daat(query, s); break;
         case ExactAlgorithm::block_max_wand: run_bmw(query, s); break;
-        case ExactAlgorithm::maxscore:
-        case ExactAlgorithm::automatic: run_maxscore(query, s); break;
+        case ExactAlgorithm::automatic:
+        case ExactAlgorithm::term_at_a_time: run_taat(query, s); break;
+        case ExactAlgorithm::maxscore: run_maxscore(query, s); break;
         default: raise(ErrorKind::invalid_argument, "InvertedIndex::search: unknown algorithm ", static_cast<int>(params.algorithm));
     }
     finish(s, out);
@@ -734,6 +708,112 @@ inline std::vector<SearchResults<>> InvertedIndex::search_batch(CsrMatrixView<fl
         for (std::size_t i = b; i < e; ++i) search_into(queries.row(i), k, out[i], params);
     });
     return out;
+}
+
+
+// ------------------------------------------------------------------------------------------------------------
+// File format (kind "InvertedIndex", version 1), sections of io/binary_format.hpp:
+//   meta          {u64 documents, u64 dimension, u64 block_size, u64 precision}
+//   term_offsets  u64[dim + 1]   post_docs u32[nnz]   w_f32 | w_f16 | w_u8 [nnz] (the one of the precision)
+//   term_quant    f32[2 dim] (u8 only)   term_max, term_min f32[dim]
+//   block_begin   u64[dim + 1]   block_last u32[blocks]   block_max, block_min f32[blocks]
+//   fwd_indptr    u64[docs + 1]  fwd_ids u32[nnz]   fwd_values f32[nnz]
+// load() checks the container (magic, kind, version, sizes, checksums) and then the index's own invariants
+// (offsets monotone and consistent, ids in range), so a damaged file is an Error, never a crash.
+
+namespace detail {
+struct InvertedIndexMeta {
+    std::uint64_t docs, dim, block_size, precision;
+};
+inline constexpr std::uint32_t inverted_index_format_version = 1;
+
+/// Offsets start at 0, never decrease and end at `total`.
+inline void check_offsets(const io::SectionReader& r, std::span<const std::uint64_t> offsets, std::uint64_t total, const char* what) {
+    if (offsets.empty() || offsets.front() != 0 || offsets.back() != total)
+        r.fail(ErrorKind::corrupt_file, what, ": offsets do not span the ", total, " entries");
+    for (std::size_t i = 1; i < offsets.size(); ++i)
+        if (offsets[i] < offsets[i - 1]) r.fail(ErrorKind::corrupt_file, what, ": offsets decrease at ", i);
+}
+template <class T>
+inline void check_below(const io::SectionReader& r, std::span<const T> values, std::uint64_t limit, const char* what) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (static_cast<std::uint64_t>(values[i]) >= limit) r.fail(ErrorKind::corrupt_file, what, "[", i, "] = ", values[i], " is out of range (< ", limit, ")");
+}
+}  // namespace detail
+
+inline void InvertedIndex::save(const std::string& path) const {
+    io::SectionWriter w("InvertedIndex", detail::inverted_index_format_version);
+    w.add_value("meta", detail::InvertedIndexMeta{docs_, dim_, block_size_, static_cast<std::uint64_t>(precision_)});
+    w.add("term_offsets", term_offsets_);
+    w.add("post_docs", post_docs_);
+    w.add("w_f32", w_f32_);
+    w.add("w_f16", w_f16_);
+    w.add("w_u8", w_u8_);
+    w.add("term_quant", term_quant_);
+    w.add("term_max", term_max_);
+    w.add("term_min", term_min_);
+    w.add("block_begin", block_begin_);
+    w.add("block_last", block_last_);
+    w.add("block_max", block_max_);
+    w.add("block_min", block_min_);
+    w.add("fwd_indptr", fwd_indptr_);
+    w.add("fwd_ids", fwd_ids_);
+    w.add("fwd_values", fwd_values_);
+    w.write(path);
+}
+
+inline InvertedIndex InvertedIndex::load(const std::string& path) {
+    const io::SectionReader r(path, "InvertedIndex", detail::inverted_index_format_version, detail::inverted_index_format_version);
+    const auto meta = r.value<detail::InvertedIndexMeta>("meta");
+    if (meta.precision > 2) r.fail(ErrorKind::corrupt_file, "unknown weight precision ", meta.precision);
+    if (meta.block_size == 0 || meta.block_size > (1u << 20)) r.fail(ErrorKind::corrupt_file, "bad block size ", meta.block_size);
+    if (meta.docs >= std::numeric_limits<std::uint32_t>::max() || meta.dim >= (std::uint64_t{1} << 40))
+        r.fail(ErrorKind::corrupt_file, "implausible sizes: ", meta.docs, " documents, dimension ", meta.dim);
+    InvertedIndex index;
+    index.docs_ = static_cast<std::size_t>(meta.docs);
+    index.dim_ = static_cast<std::size_t>(meta.dim);
+    index.block_size_ = static_cast<std::size_t>(meta.block_size);
+    index.precision_ = static_cast<WeightPrecision>(meta.precision);
+    const std::size_t dim = index.dim_, n = index.docs_;
+    index.term_offsets_ = r.span<std::uint64_t>("term_offsets", dim + 1);
+    index.post_docs_ = r.span<std::uint32_t>("post_docs");
+    const std::size_t nnz = index.post_docs_.size();
+    const bool f32 = index.precision_ == WeightPrecision::f32, f16 = index.precision_ == WeightPrecision::f16, u8 = index.precision_ == WeightPrecision::u8;
+    index.w_f32_ = r.span<float>("w_f32", f32 ? nnz : 0);
+    index.w_f16_ = r.span<float16>("w_f16", f16 ? nnz : 0);
+    index.w_u8_ = r.span<std::uint8_t>("w_u8", u8 ? nnz : 0);
+    index.term_quant_ = r.span<float>("term_quant", u8 ? 2 * dim : 0);
+    index.term_max_ = r.span<float>("term_max", dim);
+    index.term_min_ = r.span<float>("term_min", dim);
+    index.block_begin_ = r.span<std::uint64_t>("block_begin", dim + 1);
+    index.block_last_ = r.span<std::uint32_t>("block_last");
+    const std::size_t nblocks = index.block_last_.size();
+    index.block_max_ = r.span<float>("block_max", nblocks);
+    index.block_min_ = r.span<float>("block_min", nblocks);
+    index.fwd_indptr_ = r.span<std::uint64_t>("fwd_indptr", n + 1);
+    index.fwd_ids_ = r.span<std::uint32_t>("fwd_ids", nnz);
+    index.fwd_values_ = r.span<float>("fwd_values", nnz);
+    detail::check_offsets(r, index.term_offsets_, nnz, "term_offsets");
+    detail::check_offsets(r, index.block_begin_, nblocks, "block_begin");
+    detail::check_offsets(r, index.fwd_indptr_, nnz, "fwd_indptr");
+    for (std::size_t t = 0; t < dim; ++t) {
+        const std::uint64_t len = index.term_offsets_[t + 1] - index.term_offsets_[t];
+        if (index.block_begin_[t + 1] - index.block_begin_[t] != (len + meta.block_size - 1) / meta.block_size)
+            r.fail(ErrorKind::corrupt_file, "block count of term ", t, " does not match its posting count");
+    }
+    detail::check_below(r, index.post_docs_, n, "post_docs");
+    for (std::size_t t = 0; t < dim; ++t) {
+        const std::uint64_t b = index.term_offsets_[t], e = index.term_offsets_[t + 1];
+        for (std::uint64_t p = b + 1; p < e; ++p)
+            if (index.post_docs_[p] <= index.post_docs_[p - 1]) r.fail(ErrorKind::corrupt_file, "posting list of term ", t, " is not in document order");
+        for (std::uint64_t blk = index.block_begin_[t]; blk < index.block_begin_[t + 1]; ++blk) {
+            const std::uint64_t last = std::min<std::uint64_t>(e, b + (blk - index.block_begin_[t] + 1) * meta.block_size) - 1;
+            if (index.block_last_[blk] != index.post_docs_[last]) r.fail(ErrorKind::corrupt_file, "block ", blk, " has a wrong last document");
+        }
+    }
+    detail::check_below(r, index.fwd_ids_, dim, "fwd_ids");
+    index.store_->keep(r.file());
+    return index;
 }
 
 }  // namespace sparsedense
