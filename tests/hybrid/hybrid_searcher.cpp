@@ -8,6 +8,8 @@
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/hybrid/hybrid_searcher.hpp"
 #include "sparsedense/simd/sparse_kernels.hpp"
+#include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/inverted_index.hpp"
 #include "support/test_support.hpp"
 
 using namespace sparsedense;
@@ -59,6 +61,7 @@ static_assert(SparseRetriever<SparseNoScore> && !SparseScorer<SparseNoScore>);
 static_assert(DenseRetriever<BruteDense> && DenseScorer<BruteDense>);
 static_assert(DenseRetriever<FlatIndex> && DenseScorer<FlatIndex>);
 static_assert(DenseRetriever<IvfPqIndex<>> && DenseScorer<IvfPqIndex<>>);
+static_assert(SparseScorer<InvertedIndex> && SparseScorer<ClusteredInvertedIndex>);
 static_assert(!SparseRetriever<BruteDense> && !DenseRetriever<BruteSparse>);
 
 struct Fixture {
@@ -180,5 +183,37 @@ TEST_CASE("hybrid searcher over an approximate dense index (IVF-PQ): missing den
         for (std::size_t i = 0; i < c.size(); ++i)
             if (c.dense_rank[i] == 0) REQUIRE(c.dense_score[i] == ivf.score(f.qv(q), c.ids[i]));
         REQUIRE(searcher.search(f.queries.row(q), f.qv(q), 10, p).size() == 10);
+    }
+}
+
+TEST_CASE("hybrid searcher over the library's sparse indexes: exact InvertedIndex equals brute force; clustered index composes",
+          "[hybrid][searcher]") {
+    const Fixture f;
+    FlatIndex flat(Fixture::dim, Metric::inner_product);
+    flat.add(std::span<const float>(f.vectors));
+    const auto exact = InvertedIndex::build(f.docs);
+    HybridSearchParams p{.k0_sparse = 30, .k0_dense = 30, .fusion = FusionParams::convex(ScoreNormalization::z_score, 0.6)};
+    const HybridSearcher with_index(exact, flat);
+    const HybridSearcher with_brute(f.sparse, flat);
+    for (std::size_t q = 0; q < Fixture::nq; ++q) {
+        const auto a = with_index.search(f.queries.row(q), f.qv(q), 10, p);
+        const auto b = with_brute.search(f.queries.row(q), f.qv(q), 10, p);
+        REQUIRE(a.size() == b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            REQUIRE(a[i].id == b[i].id);
+            REQUIRE(a[i].score == Approx(b[i].score).margin(1e-5));
+        }
+    }
+    ClusteredIndexParams cp;
+    cp.forward_values = ForwardValueType::f32;
+    cp.threads = 1;
+    const auto clustered = ClusteredInvertedIndex::build(f.docs, cp);
+    const HybridSearcher approx(clustered, flat);
+    for (std::size_t q = 0; q < 5; ++q) {
+        const auto c = approx.candidates(f.queries.row(q), f.qv(q), 10, p);
+        REQUIRE(c.sparse_filled);
+        for (std::size_t i = 0; i < c.size(); ++i)
+            if (c.sparse_rank[i] == 0) REQUIRE(c.sparse_score[i] == Approx(f.sparse.score(f.queries.row(q), c.ids[i])).margin(1e-5));
+        REQUIRE(approx.search(f.queries.row(q), f.qv(q), 10, p).size() == 10);
     }
 }
