@@ -107,6 +107,13 @@ TEST_CASE("clustered index: global-threshold pruning, knn graph, batch search", 
         refined.push_back(index.search(queries.row(q), 10, with_graph));
     }
     CHECK(recall_at(refined, truth) >= recall_at(plain, truth));
+    // summary cap
+    ClusteredIndexParams capped;
+    capped.summary_max_terms = 3;
+    capped.alpha = 1.0;
+    const auto small = ClusteredInvertedIndex::build(docs, capped);
+    REQUIRE(small.summary_entries() <= 3 * small.block_count());
+    REQUIRE(small.summary_entries() >= small.block_count());
     const auto batch = index.search_batch(queries, 10, sp, 2);
     REQUIRE(batch.size() == queries.rows());
     for (std::size_t q = 0; q < queries.rows(); ++q) REQUIRE(batch[q] == plain[q]);

@@ -66,6 +66,7 @@ struct ClusteredIndexParams {
     double max_fraction = 1.5;                            ///< global_threshold: per-list cap = lambda x max_fraction
     double centroid_fraction = 0.1;                       ///< beta = centroid_fraction x list length blocks per list
     double alpha = 0.4;                                   ///< summary keeps the largest coordinates holding alpha of its L1 mass
+    std::size_t summary_max_terms = 0;                    ///< and at most this many (0 = no cap; bounds memory on flat data)
     std::size_t min_cluster_size = 2;                     ///< smaller clusters are merged into the others
     std::size_t doc_cut = 15;                             ///< heaviest document terms used to pick a centroid
     ForwardValueType forward_values = ForwardValueType::f16;  ///< forward index precision
@@ -467,11 +468,19 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
                 }
                 int min_code = 255;
                 for (double acc = hist[255]; min_code > 1 && acc < params.alpha * mass;) acc += hist[--min_code];
+                const std::size_t first_triple = s.triples.size();
                 for (std::uint32_t term : s.dense_touched) {
                     const float code = std::min(255.0f, std::nearbyint(s.dense[term] / step));
                     s.dense[term] = 0.0f;
                     if (code < static_cast<float>(min_code) || code <= 0.0f) continue;
                     s.triples.emplace_back(term, static_cast<std::uint16_t>(b), static_cast<std::uint8_t>(code));
+                }
+                if (params.summary_max_terms > 0 && s.triples.size() - first_triple > params.summary_max_terms) {
+                    const auto begin = s.triples.begin() + static_cast<std::ptrdiff_t>(first_triple);
+                    std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(params.summary_max_terms), s.triples.end(), [](const auto& x, const auto& y) {
+                        return std::get<2>(x) > std::get<2>(y) || (std::get<2>(x) == std::get<2>(y) && std::get<0>(x) < std::get<0>(y));
+                    });
+                    s.triples.resize(first_triple + params.summary_max_terms);
                 }
             }
             std::sort(s.triples.begin(), s.triples.end());
@@ -763,9 +772,9 @@ inline std::vector<SearchResults<>> ClusteredInvertedIndex::search_batch(CsrMatr
 
 inline void ClusteredInvertedIndex::build_knn(std::size_t degree, std::size_t threads) {
     std::vector<std::uint32_t> graph(docs_ * degree, std::numeric_limits<std::uint32_t>::max());
-    ClusteredSearchParams sp;
-    sp.query_cut = 10;
-    sp.heap_factor = 0.7f;
+    ClusteredSearchParams sp;  // a document as query: its heaviest terms find its neighbours cheaply
+    sp.query_cut = 6;
+    sp.heap_factor = 0.9f;
     detail::parallel_for(docs_, threads, 64, [&](std::size_t b, std::size_t e, std::size_t) {
         SearchResults<> hits;
         for (std::size_t d = b; d < e; ++d) {
@@ -791,7 +800,7 @@ inline std::size_t ClusteredInvertedIndex::memory_bytes() const noexcept {
 // ------------------------------------------------------------------------------------------------------------
 // File format (kind "ClusteredIndex", version 1), sections of io/binary_format.hpp:
 //   meta              {u64 documents, dimension, knn degree, forward value type, pruning, lambda, min cluster size,
-//                      doc_cut, seed; f64 max_fraction, centroid_fraction, alpha}
+//                      doc_cut, seed, summary_max_terms; f64 max_fraction, centroid_fraction, alpha}
 //   fwd_words u32[]   fwd_locs u64[docs]                      (compact forward index)
 //   list_blocks u64[dim + 1]  block_posts u64[blocks + 1]  post_doc u32[postings]  post_loc u64[postings]
 //   block_step f32[blocks]  list_comps u64[dim + 1]  comp_id u32[components]  list_entries u64[dim + 1]
@@ -801,7 +810,7 @@ inline std::size_t ClusteredInvertedIndex::memory_bytes() const noexcept {
 
 namespace detail {
 struct ClusteredIndexMeta {
-    std::uint64_t docs, dim, knn_degree, forward_values, pruning, lambda, min_cluster_size, doc_cut, seed;
+    std::uint64_t docs, dim, knn_degree, forward_values, pruning, lambda, min_cluster_size, doc_cut, seed, summary_max_terms;
     double max_fraction, centroid_fraction, alpha;
 };
 inline constexpr std::uint32_t clustered_index_format_version = 1;
@@ -826,6 +835,7 @@ inline void ClusteredInvertedIndex::save(const std::string& path) const {
     meta.min_cluster_size = params_.min_cluster_size;
     meta.doc_cut = params_.doc_cut;
     meta.seed = params_.seed;
+    meta.summary_max_terms = params_.summary_max_terms;
     meta.max_fraction = params_.max_fraction;
     meta.centroid_fraction = params_.centroid_fraction;
     meta.alpha = params_.alpha;
@@ -865,6 +875,7 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::load(const std::string& pa
     p.min_cluster_size = static_cast<std::size_t>(meta.min_cluster_size);
     p.doc_cut = static_cast<std::size_t>(meta.doc_cut);
     p.seed = meta.seed;
+    p.summary_max_terms = static_cast<std::size_t>(meta.summary_max_terms);
     p.max_fraction = meta.max_fraction;
     p.centroid_fraction = meta.centroid_fraction;
     p.alpha = meta.alpha;
