@@ -195,3 +195,35 @@ TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall"
     }
     CHECK(recall_at(got, truth) >= 0.95);
 }
+
+TEST_CASE("clustered index: every SIMD level finds the same documents", "[sparse][clustered][simd]") {
+    const auto docs = random_sparse_rows(3000, 600, 25, 131);
+    const auto queries = random_sparse_rows(40, 600, 10, 132);
+    for (auto fv : {ForwardValueType::f16, ForwardValueType::u8}) {
+        ClusteredIndexParams params;
+        params.forward_values = fv;
+        params.lambda = 300;
+        const auto index = ClusteredInvertedIndex::build(docs, params);
+        ClusteredSearchParams sp;
+        sp.query_cut = 6;
+        sp.heap_factor = 0.8f;
+        std::vector<SearchResults<>> reference;
+        for (std::size_t q = 0; q < queries.rows(); ++q) reference.push_back(index.search(queries.row(q), 10, sp));
+        for (auto level : simd::supported_simd_levels()) {
+            simd::ScopedSimdLevel scoped(level);
+            double same = 0, total = 0;
+            for (std::size_t q = 0; q < queries.rows(); ++q) {
+                const auto got = index.search(queries.row(q), 10, sp);
+                std::set<std::uint32_t> ids;
+                for (const auto& h : reference[q]) ids.insert(h.id);
+                for (const auto& h : got) {
+                    same += static_cast<double>(ids.count(h.id));
+                    REQUIRE(index.score(queries.row(q), h.id) == Approx(h.score).epsilon(1e-4).margin(1e-4));
+                }
+                total += static_cast<double>(reference[q].size());
+            }
+            INFO("level " << simd::simd_level_name(level) << " forward " << forward_value_type_name(fv));
+            CHECK(same / total >= 0.99);  // only float summation order differs between levels
+        }
+    }
+}

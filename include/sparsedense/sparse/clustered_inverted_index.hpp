@@ -86,6 +86,7 @@ namespace detail {
 
 struct ClusteredScratch {
     std::vector<float> qdense;
+    std::vector<std::uint32_t> qmask;  // bit per term: in the query
     std::vector<std::uint64_t> visited;
     std::vector<std::uint32_t> visited_docs;
     std::vector<float> block_scores;
@@ -96,6 +97,7 @@ struct ClusteredScratch {
 
     void ensure(std::size_t dimension, std::size_t docs, std::size_t max_blocks, std::size_t query_terms, std::size_t visit_hint) {
         if (qdense.size() < dimension) qdense.resize(dimension, 0.0f);
+        if (qmask.size() < (dimension + 31) / 32) qmask.resize((dimension + 31) / 32, 0);
         if (visited.size() < (docs + 63) / 64) visited.resize((docs + 63) / 64, 0);
         if (block_scores.size() < max_blocks) block_scores.resize(max_blocks);
         if (block_order.size() < max_blocks) block_order.resize(max_blocks);
@@ -162,7 +164,8 @@ public:
 
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
-    void score_summaries(std::uint32_t term, SparseVectorView<float> query, float* out) const noexcept;
+    void score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense, const std::uint32_t* qmask, bool wide,
+                         float* out) const noexcept;
     void build_knn(std::size_t degree, std::size_t threads);
 
     friend struct ClusteredIndexFile;
@@ -225,6 +228,45 @@ struct ClusterScratch {
         if (dense.size() < dimension) dense.assign(dimension, 0.0f);
     }
 };
+
+
+#if SPARSEDENSE_X86
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2,bmi"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2,bmi")
+#endif
+/// Summary scores of one list: 16 component ids at a time are tested against the query's term bitmask (a gather
+/// of bitmask words), and only the runs of components present in the query are accumulated.
+inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
+                                const float* qdense, const std::uint16_t* eb, const std::uint8_t* ec, float* out) noexcept {
+    const __m512i one = _mm512_set1_epi32(1), low5 = _mm512_set1_epi32(31);
+    for (std::size_t c = 0; c < ncomp; c += 16) {
+        const std::size_t left = ncomp - c;
+        const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
+        const __m512i ids = _mm512_maskz_loadu_epi32(m, comps + c);
+        const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, _mm512_srli_epi32(ids, 5), qmask, 4);
+        const __m512i bits = _mm512_sllv_epi32(one, _mm512_and_si512(ids, low5));
+        unsigned hit = _mm512_mask_test_epi32_mask(m, words, bits);
+        while (hit) {
+            const std::size_t ci = c + static_cast<std::size_t>(__builtin_ctz(hit));
+            hit &= hit - 1;
+            const float q = qdense[comps[ci]];
+            for (std::uint32_t e = ci ? ends[ci - 1] : 0; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
+        }
+    }
+}
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+#endif
 
 }  // namespace detail
 
@@ -574,7 +616,8 @@ inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, s
     if (dim_ == 0 && !query.empty()) raise(ErrorKind::out_of_range, "ClusteredInvertedIndex::search: the index is empty (dimension 0)");
 }
 
-inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, float* out) const noexcept {
+inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense,
+                                                    const std::uint32_t* qmask, bool wide, float* out) const noexcept {
     const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
     std::fill(out, out + nb, 0.0f);
     const std::uint32_t* comps = comp_id_.data();
@@ -584,6 +627,16 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
     const std::uint16_t* eb = entry_block_.data() + list_entry_begin_[term];
     const std::uint8_t* ec = entry_code_.data() + list_entry_begin_[term];
     const std::uint32_t* ends = comp_entry_end_.data();
+#if SPARSEDENSE_X86
+    if (wide) {
+        detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out);
+        lo = hi;
+    }
+#else
+    (void)qdense;
+    (void)qmask;
+    (void)wide;
+#endif
     for (std::size_t i = 0; i < query.size() && lo < hi; ++i) {
         const std::uint32_t target = query.ids[i];
         // galloping search for the first component >= target
@@ -630,7 +683,12 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     s.selected.resize(cut);
 
     float* qd = s.qdense.data();
-    for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = query.values[i];
+    std::uint32_t* qm = s.qmask.data();
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        qd[query.ids[i]] = query.values[i];
+        qm[query.ids[i] >> 5] |= std::uint32_t{1} << (query.ids[i] & 31);
+    }
+    const bool wide = simd::active_simd_level() == simd::SimdLevel::avx512;
     std::uint64_t* visited = s.visited.data();
     s.visited_docs.clear();
     const detail::RecordScorer scorer = forward_.scorer();
@@ -668,7 +726,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
         const std::uint32_t term = query.ids[qi];
         const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
         if (nb == 0) continue;
-        score_summaries(term, query, bs);
+        score_summaries(term, query, qd, qm, wide, bs);
         if (first && params.first_list_sorted) {
             std::uint32_t* order = s.block_order.data();
             std::iota(order, order + nb, 0u);
@@ -712,7 +770,10 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     }
 
     for (std::uint32_t d : s.visited_docs) visited[d >> 6] = 0;
-    for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = 0.0f;
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        qd[query.ids[i]] = 0.0f;
+        qm[query.ids[i] >> 5] = 0;
+    }
     const auto hits = s.top.finalize();
     out.assign(hits.begin(), hits.end());
 }
