@@ -227,3 +227,24 @@ TEST_CASE("clustered index: every SIMD level finds the same documents", "[sparse
         }
     }
 }
+
+TEST_CASE("clustered index: empty corpus, empty rows, empty query", "[sparse][clustered]") {
+    const auto empty = ClusteredInvertedIndex::build(CsrMatrix<float>(10));
+    REQUIRE(empty.size() == 0);
+    const std::uint32_t qi[] = {2, 7};
+    const float qv[] = {1.0f, 0.5f};
+    REQUIRE(empty.search({qi, qv}, 5).empty());
+    REQUIRE(empty.search_exact({qi, qv}, 5).empty());
+    CsrMatrix<float> docs(10);
+    docs.push_back({});
+    const std::uint32_t di[] = {2};
+    const float dv[] = {3.0f};
+    docs.push_back({di, dv});
+    docs.push_back({});
+    const auto index = ClusteredInvertedIndex::build(docs);
+    const auto r = index.search({qi, qv}, 5);
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].id == 1);
+    REQUIRE(r[0].score == Approx(3.0f));
+    REQUIRE(index.search({}, 5).empty());
+}
