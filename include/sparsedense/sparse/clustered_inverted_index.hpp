@@ -92,6 +92,7 @@ struct ClusteredScratch {
     std::vector<float> block_scores;
     std::vector<std::uint32_t> block_order;
     std::vector<std::uint32_t> selected;
+    std::vector<std::uint32_t> hits;  // summary components matched by the query (<= query terms)
     std::vector<std::uint32_t> final_ids;
     TopKCollector<> top{1};
 
@@ -102,6 +103,7 @@ struct ClusteredScratch {
         if (block_scores.size() < max_blocks) block_scores.resize(max_blocks);
         if (block_order.size() < max_blocks) block_order.resize(max_blocks);
         if (selected.capacity() < query_terms) selected.reserve(query_terms);
+        if (hits.size() < query_terms) hits.resize(query_terms);
         if (visited_docs.capacity() < visit_hint) visited_docs.reserve(visit_hint);
     }
 };
@@ -165,7 +167,7 @@ public:
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
     void score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense, const std::uint32_t* qmask, bool wide,
-                         float* out) const noexcept;
+                         float* out, std::uint32_t* hits) const noexcept;
     void build_knn(std::size_t degree, std::size_t threads);
 
     friend struct ClusteredIndexFile;
@@ -243,8 +245,11 @@ struct ClusterScratch {
 /// Summary scores of one list: 16 component ids at a time are tested against the query's term bitmask (a gather
 /// of bitmask words), and only the runs of components present in the query are accumulated.
 inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
-                                const float* qdense, const std::uint16_t* eb, const std::uint8_t* ec, float* out) noexcept {
+                                const float* qdense, const std::uint16_t* eb, const std::uint8_t* ec, float* out,
+                                std::uint32_t* hits) noexcept {
+    // Pass 1: find the components present in the query (at most one per query term), prefetching their run bounds.
     const __m512i one = _mm512_set1_epi32(1), low5 = _mm512_set1_epi32(31);
+    std::size_t nh = 0;
     for (std::size_t c = 0; c < ncomp; c += 16) {
         const std::size_t left = ncomp - c;
         const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
@@ -255,9 +260,21 @@ inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, c
         while (hit) {
             const std::size_t ci = c + static_cast<std::size_t>(__builtin_ctz(hit));
             hit &= hit - 1;
-            const float q = qdense[comps[ci]];
-            for (std::uint32_t e = ci ? ends[ci - 1] : 0; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
+            hits[nh++] = static_cast<std::uint32_t>(ci);
+            _mm_prefetch(reinterpret_cast<const char*>(ends + (ci ? ci - 1 : 0)), _MM_HINT_T0);
         }
+    }
+    // Pass 2: prefetch the runs (scattered over the list's entries), then pass 3 accumulates them.
+    for (std::size_t h = 0; h < nh; ++h) {
+        const std::uint32_t ci = hits[h];
+        const std::uint32_t b = ci ? ends[ci - 1] : 0;
+        _mm_prefetch(reinterpret_cast<const char*>(eb + b), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ec + b), _MM_HINT_T0);
+    }
+    for (std::size_t h = 0; h < nh; ++h) {
+        const std::uint32_t ci = hits[h];
+        const float q = qdense[comps[ci]];
+        for (std::uint32_t e = ci ? ends[ci - 1] : 0; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
     }
 }
 #if defined(__clang__)
@@ -617,7 +634,7 @@ inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, s
 }
 
 inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense,
-                                                    const std::uint32_t* qmask, bool wide, float* out) const noexcept {
+                                                    const std::uint32_t* qmask, bool wide, float* out, std::uint32_t* hits) const noexcept {
     const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
     std::fill(out, out + nb, 0.0f);
     const std::uint32_t* comps = comp_id_.data();
@@ -629,13 +646,14 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
     const std::uint32_t* ends = comp_entry_end_.data();
 #if SPARSEDENSE_X86
     if (wide) {
-        detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out);
+        detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out, hits);
         lo = hi;
     }
 #else
     (void)qdense;
     (void)qmask;
     (void)wide;
+    (void)hits;
 #endif
     for (std::size_t i = 0; i < query.size() && lo < hi; ++i) {
         const std::uint32_t target = query.ids[i];
@@ -726,7 +744,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
         const std::uint32_t term = query.ids[qi];
         const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
         if (nb == 0) continue;
-        score_summaries(term, query, qd, qm, wide, bs);
+        score_summaries(term, query, qd, qm, wide, bs, s.hits.data());
         if (first && params.first_list_sorted) {
             std::uint32_t* order = s.block_order.data();
             std::iota(order, order + nb, 0u);
