@@ -277,6 +277,47 @@ inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, c
         for (std::uint32_t e = ci ? ends[ci - 1] : 0; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
     }
 }
+
+/// Visits one opened block with the record scorer inlined: prefetch the unvisited documents' records, then score
+/// them (AVX-512 level; the portable path is the lambda in search_into()).
+template <class Id, class Value>
+inline void visit_block_avx512(const std::uint32_t* pdoc, const std::uint64_t* ploc, std::uint64_t pb, std::uint64_t pe,
+                               const std::uint32_t* words, ForwardLayout layout, std::uint64_t* visited,
+                               std::vector<std::uint32_t>& visited_docs, const float* qd, TopKCollector<>& top) {
+    for (std::uint64_t p = pb; p < pe; ++p) {
+        const std::uint32_t d = pdoc[p];
+        if (visited[d >> 6] & (std::uint64_t{1} << (d & 63))) continue;
+        const std::uint64_t loc = ploc[p];
+        const char* rec = reinterpret_cast<const char*>(words + (loc >> forward_len_bits));
+        const std::size_t bytes = 4 * layout.record_words(loc & forward_len_mask);
+        for (std::size_t o = 0; o < bytes; o += 64) _mm_prefetch(rec + o, _MM_HINT_T0);
+    }
+    for (std::uint64_t p = pb; p < pe; ++p) {
+        const std::uint32_t d = pdoc[p];
+        std::uint64_t& word = visited[d >> 6];
+        const std::uint64_t bit = std::uint64_t{1} << (d & 63);
+        if (word & bit) continue;
+        word |= bit;
+        visited_docs.push_back(d);
+        const std::uint64_t loc = ploc[p];
+        const float sc = score_record_avx512<Id, Value>(words + (loc >> forward_len_bits), loc & forward_len_mask, qd);
+        if (top.would_enter(sc)) top.push(d, sc);
+    }
+}
+
+using BlockVisitor = void (*)(const std::uint32_t*, const std::uint64_t*, std::uint64_t, std::uint64_t, const std::uint32_t*, ForwardLayout,
+                              std::uint64_t*, std::vector<std::uint32_t>&, const float*, TopKCollector<>&);
+
+inline BlockVisitor pick_block_visitor(int kind) noexcept {
+    switch (kind) {
+        case 0: return &visit_block_avx512<std::uint16_t, float>;
+        case 1: return &visit_block_avx512<std::uint16_t, float16>;
+        case 2: return &visit_block_avx512<std::uint16_t, std::uint8_t>;
+        case 3: return &visit_block_avx512<std::uint32_t, float>;
+        case 4: return &visit_block_avx512<std::uint32_t, float16>;
+        default: return &visit_block_avx512<std::uint32_t, std::uint8_t>;
+    }
+}
 #if defined(__clang__)
 #pragma clang attribute pop
 #elif defined(__GNUC__)
@@ -717,7 +758,16 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     float* bs = s.block_scores.data();
     const float hf = params.heap_factor;
 
+#if SPARSEDENSE_X86
+    const detail::BlockVisitor wide_visit = wide ? detail::pick_block_visitor(layout.kind()) : nullptr;
+#endif
     auto visit_block = [&](std::uint64_t pb, std::uint64_t pe) {
+#if SPARSEDENSE_X86
+        if (wide_visit) {
+            wide_visit(pdoc, ploc, pb, pe, words, layout, visited, s.visited_docs, qd, s.top);
+            return;
+        }
+#endif
         for (std::uint64_t p = pb; p < pe; ++p) {
             const std::uint32_t d = pdoc[p];
             if (visited[d >> 6] & (std::uint64_t{1} << (d & 63))) continue;
