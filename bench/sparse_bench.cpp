@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
                     "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
                     "--exact-algorithms", "--max-queries", "--seed", "--summary-terms"},
                    {"--csv", "--global-threshold"}, usage);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
     try {
         const bool csv = args.has("--csv");
         const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
