@@ -48,6 +48,7 @@
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/sparse/compact_forward_index.hpp"
+#include "sparsedense/sparse/detail/file_checks.hpp"
 #include "sparsedense/sparse/detail/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
 #include "sparsedense/sparse/detail/transpose.hpp"
@@ -279,7 +280,9 @@ inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, c
 }
 
 /// Visits one opened block with the record scorer inlined: prefetch the unvisited documents' records, then score
-/// them (AVX-512 level; the portable path is the lambda in search_into()).
+/// them. AVX-512 level only; the portable path is the `visit_block` lambda in search_into(), which repeats these
+/// few lines with an indirect scorer call: GCC will not inline this target-specific scorer into generic code, so
+/// sharing one template would cost an indirect call per document.
 template <class Id, class Value>
 inline void visit_block_avx512(const std::uint32_t* pdoc, const std::uint64_t* ploc, std::uint64_t pb, std::uint64_t pe,
                                const std::uint32_t* words, ForwardLayout layout, std::uint64_t* visited,
@@ -944,12 +947,6 @@ struct ClusteredIndexMeta {
 };
 inline constexpr std::uint32_t clustered_index_format_version = 1;
 
-inline void check_offsets_u64(const io::SectionReader& r, std::span<const std::uint64_t> offsets, std::uint64_t total, const char* what) {
-    if (offsets.empty() || offsets.front() != 0 || offsets.back() != total)
-        r.fail(ErrorKind::corrupt_file, what, ": offsets do not span the ", total, " entries");
-    for (std::size_t i = 1; i < offsets.size(); ++i)
-        if (offsets[i] < offsets[i - 1]) r.fail(ErrorKind::corrupt_file, what, ": offsets decrease at ", i);
-}
 }  // namespace detail
 
 inline void ClusteredInvertedIndex::save(const std::string& path) const {
@@ -1045,10 +1042,10 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::load(const std::string& pa
     index.knn_ = r.span<std::uint32_t>("knn", n * index.knn_degree_);
 
     if (dim > 0) {
-        detail::check_offsets_u64(r, index.list_block_begin_, nblocks, "list_blocks");
-        detail::check_offsets_u64(r, index.block_post_begin_, nposts, "block_posts");
-        detail::check_offsets_u64(r, index.list_comp_begin_, ncomps, "list_comps");
-        detail::check_offsets_u64(r, index.list_entry_begin_, nentries, "list_entries");
+        detail::check_offsets(r, index.list_block_begin_, nblocks, "list_blocks");
+        detail::check_offsets(r, index.block_post_begin_, nposts, "block_posts");
+        detail::check_offsets(r, index.list_comp_begin_, ncomps, "list_comps");
+        detail::check_offsets(r, index.list_entry_begin_, nentries, "list_entries");
     } else if (nposts || nentries) {
         r.fail(ErrorKind::corrupt_file, "postings in an index of dimension 0");
     }
