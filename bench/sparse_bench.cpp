@@ -35,6 +35,7 @@ const char* usage =
     "                    [--synthetic-queries N] [--k 10] [--threads 1] [--repeat 1] [--csv]\n"
     "                    [--lambda L[,L..]] [--centroid-fraction F[,F..]] [--alpha A[,A..]] [--forward f16|u8|f32]\n"
     "                    [--global-threshold] [--max-fraction X] [--knn D] [--query-cut Q[,Q..]] [--heap-factor H[,H..]]\n"
+    "                    [--summary-terms S (cap on block summary size; default 0 = none)]\n"
     "                    [--exact-algorithms taat,maxscore,bmw,daat] [--max-queries N]\n"
     "Without --corpus, a seeded SPLADE-like corpus is generated (default 50,000 documents, 500 queries).";
 
@@ -86,8 +87,9 @@ int main(int argc, char** argv) {
     Arguments args(argc, argv,
                    {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
                     "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
-                    "--exact-algorithms", "--max-queries", "--seed"},
+                    "--exact-algorithms", "--max-queries", "--seed", "--summary-terms"},
                    {"--csv", "--global-threshold"}, usage);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
     try {
         const bool csv = args.has("--csv");
         const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
@@ -218,6 +220,7 @@ int main(int argc, char** argv) {
         else if (forward == "f32") fv = ForwardValueType::f32;
         else if (forward != "f16") args.die("--forward must be f16, u8 or f32");
         const auto knn = static_cast<std::size_t>(args.get_int("--knn", 0));
+        const auto summary_terms = static_cast<std::size_t>(args.get_int("--summary-terms", 0));
         double best_clustered_us = 0;
         std::string best_clustered;
         for (double lambda : lambdas)
@@ -230,6 +233,7 @@ int main(int argc, char** argv) {
                     cp.forward_values = fv;
                     cp.threads = threads;
                     cp.knn = knn;
+                    cp.summary_max_terms = summary_terms;
                     if (args.has("--global-threshold")) {
                         cp.pruning = PruningStrategy::global_threshold;
                         cp.max_fraction = args.get_double("--max-fraction", 1.5);
@@ -239,7 +243,7 @@ int main(int argc, char** argv) {
                     const double build_s = bt.seconds();
                     std::string bp = "lambda=" + fmt(lambda) + ",cf=" + fmt(cf) + ",alpha=" + fmt(alpha) + ",forward=" + forward +
                                      (cp.pruning == PruningStrategy::global_threshold ? ",global,max_fraction=" + fmt(cp.max_fraction) : "") +
-                                     (knn ? ",knn=" + std::to_string(knn) : "");
+                                     (knn ? ",knn=" + std::to_string(knn) : "") + (summary_terms ? ",summary_terms=" + std::to_string(summary_terms) : "");
                     std::fprintf(log, "clustered index %s: built in %.2f s, %.1f MB (%zu postings, %zu blocks, %zu summary entries)\n", bp.c_str(),
                                  build_s, static_cast<double>(index.memory_bytes()) / 1e6, index.posting_count(), index.block_count(),
                                  index.summary_entries());

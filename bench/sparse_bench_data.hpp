@@ -60,15 +60,15 @@ public:
                 while (terms.size() < target * 2 && guard++ < target * 8) {
                     std::uint32_t id;
                     float w;
-                    if (rng.uniform() < 0.55) {  // topic term, heavier
+                    if (rng.uniform() < 0.45) {  // topic term, heavier
                         const std::size_t t = topic[rng.below(ntopics)];
                         // earlier terms of a topic are more central
                         const std::size_t j = static_cast<std::size_t>(std::pow(rng.uniform(), 2.0) * static_cast<double>(spec_.terms_per_topic));
                         id = topic_terms_[t * spec_.terms_per_topic + std::min(j, spec_.terms_per_topic - 1)];
-                        w = static_cast<float>(std::exp(0.45 * rng.normal()) * (1.6 - 1.2 * static_cast<double>(j) / static_cast<double>(spec_.terms_per_topic)));
+                        w = static_cast<float>(std::exp(0.9 * rng.normal()) * (1.5 - 1.3 * static_cast<double>(j) / static_cast<double>(spec_.terms_per_topic)));
                     } else {  // background term, light
                         id = perm_[sample(global_cdf_, rng)];
-                        w = static_cast<float>(0.05 + 0.5 * std::pow(rng.uniform(), 2.0));
+                        w = static_cast<float>(0.02 + 0.3 * std::pow(rng.uniform(), 3.0));
                     }
                     terms.push_back({id, std::min(w, 3.0f)});
                     if (terms.size() >= target * 2) break;

@@ -107,6 +107,13 @@ TEST_CASE("clustered index: global-threshold pruning, knn graph, batch search", 
         refined.push_back(index.search(queries.row(q), 10, with_graph));
     }
     CHECK(recall_at(refined, truth) >= recall_at(plain, truth));
+    // summary cap
+    ClusteredIndexParams capped;
+    capped.summary_max_terms = 3;
+    capped.alpha = 1.0;
+    const auto small = ClusteredInvertedIndex::build(docs, capped);
+    REQUIRE(small.summary_entries() <= 3 * small.block_count());
+    REQUIRE(small.summary_entries() >= small.block_count());
     const auto batch = index.search_batch(queries, 10, sp, 2);
     REQUIRE(batch.size() == queries.rows());
     for (std::size_t q = 0; q < queries.rows(); ++q) REQUIRE(batch[q] == plain[q]);
@@ -187,4 +194,57 @@ TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall"
         got.push_back(index.search(queries.row(q * 9), 10, sp));
     }
     CHECK(recall_at(got, truth) >= 0.95);
+}
+
+TEST_CASE("clustered index: every SIMD level finds the same documents", "[sparse][clustered][simd]") {
+    const auto docs = random_sparse_rows(3000, 600, 25, 131);
+    const auto queries = random_sparse_rows(40, 600, 10, 132);
+    for (auto fv : {ForwardValueType::f16, ForwardValueType::u8}) {
+        ClusteredIndexParams params;
+        params.forward_values = fv;
+        params.lambda = 300;
+        const auto index = ClusteredInvertedIndex::build(docs, params);
+        ClusteredSearchParams sp;
+        sp.query_cut = 6;
+        sp.heap_factor = 0.8f;
+        std::vector<SearchResults<>> reference;
+        for (std::size_t q = 0; q < queries.rows(); ++q) reference.push_back(index.search(queries.row(q), 10, sp));
+        for (auto level : simd::supported_simd_levels()) {
+            simd::ScopedSimdLevel scoped(level);
+            double same = 0, total = 0;
+            for (std::size_t q = 0; q < queries.rows(); ++q) {
+                const auto got = index.search(queries.row(q), 10, sp);
+                std::set<std::uint32_t> ids;
+                for (const auto& h : reference[q]) ids.insert(h.id);
+                for (const auto& h : got) {
+                    same += static_cast<double>(ids.count(h.id));
+                    REQUIRE(index.score(queries.row(q), h.id) == Approx(h.score).epsilon(1e-4).margin(1e-4));
+                }
+                total += static_cast<double>(reference[q].size());
+            }
+            INFO("level " << simd::simd_level_name(level) << " forward " << forward_value_type_name(fv));
+            CHECK(same / total >= 0.99);  // only float summation order differs between levels
+        }
+    }
+}
+
+TEST_CASE("clustered index: empty corpus, empty rows, empty query", "[sparse][clustered]") {
+    const auto empty = ClusteredInvertedIndex::build(CsrMatrix<float>(10));
+    REQUIRE(empty.size() == 0);
+    const std::uint32_t qi[] = {2, 7};
+    const float qv[] = {1.0f, 0.5f};
+    REQUIRE(empty.search({qi, qv}, 5).empty());
+    REQUIRE(empty.search_exact({qi, qv}, 5).empty());
+    CsrMatrix<float> docs(10);
+    docs.push_back({});
+    const std::uint32_t di[] = {2};
+    const float dv[] = {3.0f};
+    docs.push_back({di, dv});
+    docs.push_back({});
+    const auto index = ClusteredInvertedIndex::build(docs);
+    const auto r = index.search({qi, qv}, 5);
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].id == 1);
+    REQUIRE(r[0].score == Approx(3.0f));
+    REQUIRE(index.search({}, 5).empty());
 }

@@ -48,6 +48,7 @@
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/sparse/compact_forward_index.hpp"
+#include "sparsedense/sparse/detail/file_checks.hpp"
 #include "sparsedense/sparse/detail/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
 #include "sparsedense/sparse/detail/transpose.hpp"
@@ -66,6 +67,7 @@ struct ClusteredIndexParams {
     double max_fraction = 1.5;                            ///< global_threshold: per-list cap = lambda x max_fraction
     double centroid_fraction = 0.1;                       ///< beta = centroid_fraction x list length blocks per list
     double alpha = 0.4;                                   ///< summary keeps the largest coordinates holding alpha of its L1 mass
+    std::size_t summary_max_terms = 0;                    ///< and at most this many (0 = no cap; bounds memory on flat data)
     std::size_t min_cluster_size = 2;                     ///< smaller clusters are merged into the others
     std::size_t doc_cut = 15;                             ///< heaviest document terms used to pick a centroid
     ForwardValueType forward_values = ForwardValueType::f16;  ///< forward index precision
@@ -85,20 +87,24 @@ namespace detail {
 
 struct ClusteredScratch {
     std::vector<float> qdense;
+    std::vector<std::uint32_t> qmask;  // bit per term: in the query
     std::vector<std::uint64_t> visited;
     std::vector<std::uint32_t> visited_docs;
     std::vector<float> block_scores;
     std::vector<std::uint32_t> block_order;
     std::vector<std::uint32_t> selected;
+    std::vector<std::uint32_t> hits;  // summary components matched by the query (<= query terms)
     std::vector<std::uint32_t> final_ids;
     TopKCollector<> top{1};
 
     void ensure(std::size_t dimension, std::size_t docs, std::size_t max_blocks, std::size_t query_terms, std::size_t visit_hint) {
         if (qdense.size() < dimension) qdense.resize(dimension, 0.0f);
+        if (qmask.size() < (dimension + 31) / 32) qmask.resize((dimension + 31) / 32, 0);
         if (visited.size() < (docs + 63) / 64) visited.resize((docs + 63) / 64, 0);
         if (block_scores.size() < max_blocks) block_scores.resize(max_blocks);
         if (block_order.size() < max_blocks) block_order.resize(max_blocks);
         if (selected.capacity() < query_terms) selected.reserve(query_terms);
+        if (hits.size() < query_terms) hits.resize(query_terms);
         if (visited_docs.capacity() < visit_hint) visited_docs.reserve(visit_hint);
     }
 };
@@ -161,7 +167,8 @@ public:
 
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
-    void score_summaries(std::uint32_t term, SparseVectorView<float> query, float* out) const noexcept;
+    void score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense, const std::uint32_t* qmask, bool wide,
+                         float* out, std::uint32_t* hits) const noexcept;
     void build_knn(std::size_t degree, std::size_t threads);
 
     friend struct ClusteredIndexFile;
@@ -224,6 +231,103 @@ struct ClusterScratch {
         if (dense.size() < dimension) dense.assign(dimension, 0.0f);
     }
 };
+
+
+#if SPARSEDENSE_X86
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2,bmi"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2,bmi")
+#endif
+/// Summary scores of one list: 16 component ids at a time are tested against the query's term bitmask (a gather
+/// of bitmask words), and only the runs of components present in the query are accumulated.
+inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
+                                const float* qdense, const std::uint16_t* eb, const std::uint8_t* ec, float* out,
+                                std::uint32_t* hits) noexcept {
+    // Pass 1: find the components present in the query (at most one per query term), prefetching their run bounds.
+    const __m512i one = _mm512_set1_epi32(1), low5 = _mm512_set1_epi32(31);
+    std::size_t nh = 0;
+    for (std::size_t c = 0; c < ncomp; c += 16) {
+        const std::size_t left = ncomp - c;
+        const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
+        const __m512i ids = _mm512_maskz_loadu_epi32(m, comps + c);
+        const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, _mm512_srli_epi32(ids, 5), qmask, 4);
+        const __m512i bits = _mm512_sllv_epi32(one, _mm512_and_si512(ids, low5));
+        unsigned hit = _mm512_mask_test_epi32_mask(m, words, bits);
+        while (hit) {
+            const std::size_t ci = c + static_cast<std::size_t>(__builtin_ctz(hit));
+            hit &= hit - 1;
+            hits[nh++] = static_cast<std::uint32_t>(ci);
+            _mm_prefetch(reinterpret_cast<const char*>(ends + (ci ? ci - 1 : 0)), _MM_HINT_T0);
+        }
+    }
+    // Pass 2: prefetch the runs (scattered over the list's entries), then pass 3 accumulates them.
+    for (std::size_t h = 0; h < nh; ++h) {
+        const std::uint32_t ci = hits[h];
+        const std::uint32_t b = ci ? ends[ci - 1] : 0;
+        _mm_prefetch(reinterpret_cast<const char*>(eb + b), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ec + b), _MM_HINT_T0);
+    }
+    for (std::size_t h = 0; h < nh; ++h) {
+        const std::uint32_t ci = hits[h];
+        const float q = qdense[comps[ci]];
+        for (std::uint32_t e = ci ? ends[ci - 1] : 0; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
+    }
+}
+
+/// Visits one opened block with the record scorer inlined: prefetch the unvisited documents' records, then score
+/// them. AVX-512 level only; the portable path is the `visit_block` lambda in search_into(), which repeats these
+/// few lines with an indirect scorer call: GCC will not inline this target-specific scorer into generic code, so
+/// sharing one template would cost an indirect call per document.
+template <class Id, class Value>
+inline void visit_block_avx512(const std::uint32_t* pdoc, const std::uint64_t* ploc, std::uint64_t pb, std::uint64_t pe,
+                               const std::uint32_t* words, ForwardLayout layout, std::uint64_t* visited,
+                               std::vector<std::uint32_t>& visited_docs, const float* qd, TopKCollector<>& top) {
+    for (std::uint64_t p = pb; p < pe; ++p) {
+        const std::uint32_t d = pdoc[p];
+        if (visited[d >> 6] & (std::uint64_t{1} << (d & 63))) continue;
+        const std::uint64_t loc = ploc[p];
+        const char* rec = reinterpret_cast<const char*>(words + (loc >> forward_len_bits));
+        const std::size_t bytes = 4 * layout.record_words(loc & forward_len_mask);
+        for (std::size_t o = 0; o < bytes; o += 64) _mm_prefetch(rec + o, _MM_HINT_T0);
+    }
+    for (std::uint64_t p = pb; p < pe; ++p) {
+        const std::uint32_t d = pdoc[p];
+        std::uint64_t& word = visited[d >> 6];
+        const std::uint64_t bit = std::uint64_t{1} << (d & 63);
+        if (word & bit) continue;
+        word |= bit;
+        visited_docs.push_back(d);
+        const std::uint64_t loc = ploc[p];
+        const float sc = score_record_avx512<Id, Value>(words + (loc >> forward_len_bits), loc & forward_len_mask, qd);
+        if (top.would_enter(sc)) top.push(d, sc);
+    }
+}
+
+using BlockVisitor = void (*)(const std::uint32_t*, const std::uint64_t*, std::uint64_t, std::uint64_t, const std::uint32_t*, ForwardLayout,
+                              std::uint64_t*, std::vector<std::uint32_t>&, const float*, TopKCollector<>&);
+
+inline BlockVisitor pick_block_visitor(int kind) noexcept {
+    switch (kind) {
+        case 0: return &visit_block_avx512<std::uint16_t, float>;
+        case 1: return &visit_block_avx512<std::uint16_t, float16>;
+        case 2: return &visit_block_avx512<std::uint16_t, std::uint8_t>;
+        case 3: return &visit_block_avx512<std::uint32_t, float>;
+        case 4: return &visit_block_avx512<std::uint32_t, float16>;
+        default: return &visit_block_avx512<std::uint32_t, std::uint8_t>;
+    }
+}
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+#endif
 
 }  // namespace detail
 
@@ -467,11 +571,19 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
                 }
                 int min_code = 255;
                 for (double acc = hist[255]; min_code > 1 && acc < params.alpha * mass;) acc += hist[--min_code];
+                const std::size_t first_triple = s.triples.size();
                 for (std::uint32_t term : s.dense_touched) {
                     const float code = std::min(255.0f, std::nearbyint(s.dense[term] / step));
                     s.dense[term] = 0.0f;
                     if (code < static_cast<float>(min_code) || code <= 0.0f) continue;
                     s.triples.emplace_back(term, static_cast<std::uint16_t>(b), static_cast<std::uint8_t>(code));
+                }
+                if (params.summary_max_terms > 0 && s.triples.size() - first_triple > params.summary_max_terms) {
+                    const auto begin = s.triples.begin() + static_cast<std::ptrdiff_t>(first_triple);
+                    std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(params.summary_max_terms), s.triples.end(), [](const auto& x, const auto& y) {
+                        return std::get<2>(x) > std::get<2>(y) || (std::get<2>(x) == std::get<2>(y) && std::get<0>(x) < std::get<0>(y));
+                    });
+                    s.triples.resize(first_triple + params.summary_max_terms);
                 }
             }
             std::sort(s.triples.begin(), s.triples.end());
@@ -565,7 +677,8 @@ inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, s
     if (dim_ == 0 && !query.empty()) raise(ErrorKind::out_of_range, "ClusteredInvertedIndex::search: the index is empty (dimension 0)");
 }
 
-inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, float* out) const noexcept {
+inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense,
+                                                    const std::uint32_t* qmask, bool wide, float* out, std::uint32_t* hits) const noexcept {
     const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
     std::fill(out, out + nb, 0.0f);
     const std::uint32_t* comps = comp_id_.data();
@@ -575,6 +688,17 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
     const std::uint16_t* eb = entry_block_.data() + list_entry_begin_[term];
     const std::uint8_t* ec = entry_code_.data() + list_entry_begin_[term];
     const std::uint32_t* ends = comp_entry_end_.data();
+#if SPARSEDENSE_X86
+    if (wide) {
+        detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out, hits);
+        lo = hi;
+    }
+#else
+    (void)qdense;
+    (void)qmask;
+    (void)wide;
+    (void)hits;
+#endif
     for (std::size_t i = 0; i < query.size() && lo < hi; ++i) {
         const std::uint32_t target = query.ids[i];
         // galloping search for the first component >= target
@@ -621,7 +745,12 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     s.selected.resize(cut);
 
     float* qd = s.qdense.data();
-    for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = query.values[i];
+    std::uint32_t* qm = s.qmask.data();
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        qd[query.ids[i]] = query.values[i];
+        qm[query.ids[i] >> 5] |= std::uint32_t{1} << (query.ids[i] & 31);
+    }
+    const bool wide = simd::active_simd_level() == simd::SimdLevel::avx512;
     std::uint64_t* visited = s.visited.data();
     s.visited_docs.clear();
     const detail::RecordScorer scorer = forward_.scorer();
@@ -632,7 +761,16 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     float* bs = s.block_scores.data();
     const float hf = params.heap_factor;
 
+#if SPARSEDENSE_X86
+    const detail::BlockVisitor wide_visit = wide ? detail::pick_block_visitor(layout.kind()) : nullptr;
+#endif
     auto visit_block = [&](std::uint64_t pb, std::uint64_t pe) {
+#if SPARSEDENSE_X86
+        if (wide_visit) {
+            wide_visit(pdoc, ploc, pb, pe, words, layout, visited, s.visited_docs, qd, s.top);
+            return;
+        }
+#endif
         for (std::uint64_t p = pb; p < pe; ++p) {
             const std::uint32_t d = pdoc[p];
             if (visited[d >> 6] & (std::uint64_t{1} << (d & 63))) continue;
@@ -659,7 +797,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
         const std::uint32_t term = query.ids[qi];
         const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
         if (nb == 0) continue;
-        score_summaries(term, query, bs);
+        score_summaries(term, query, qd, qm, wide, bs, s.hits.data());
         if (first && params.first_list_sorted) {
             std::uint32_t* order = s.block_order.data();
             std::iota(order, order + nb, 0u);
@@ -703,7 +841,10 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     }
 
     for (std::uint32_t d : s.visited_docs) visited[d >> 6] = 0;
-    for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = 0.0f;
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        qd[query.ids[i]] = 0.0f;
+        qm[query.ids[i] >> 5] = 0;
+    }
     const auto hits = s.top.finalize();
     out.assign(hits.begin(), hits.end());
 }
@@ -763,9 +904,9 @@ inline std::vector<SearchResults<>> ClusteredInvertedIndex::search_batch(CsrMatr
 
 inline void ClusteredInvertedIndex::build_knn(std::size_t degree, std::size_t threads) {
     std::vector<std::uint32_t> graph(docs_ * degree, std::numeric_limits<std::uint32_t>::max());
-    ClusteredSearchParams sp;
-    sp.query_cut = 10;
-    sp.heap_factor = 0.7f;
+    ClusteredSearchParams sp;  // a document as query: its heaviest terms find its neighbours cheaply
+    sp.query_cut = 6;
+    sp.heap_factor = 0.9f;
     detail::parallel_for(docs_, threads, 64, [&](std::size_t b, std::size_t e, std::size_t) {
         SearchResults<> hits;
         for (std::size_t d = b; d < e; ++d) {
@@ -791,7 +932,7 @@ inline std::size_t ClusteredInvertedIndex::memory_bytes() const noexcept {
 // ------------------------------------------------------------------------------------------------------------
 // File format (kind "ClusteredIndex", version 1), sections of io/binary_format.hpp:
 //   meta              {u64 documents, dimension, knn degree, forward value type, pruning, lambda, min cluster size,
-//                      doc_cut, seed; f64 max_fraction, centroid_fraction, alpha}
+//                      doc_cut, seed, summary_max_terms; f64 max_fraction, centroid_fraction, alpha}
 //   fwd_words u32[]   fwd_locs u64[docs]                      (compact forward index)
 //   list_blocks u64[dim + 1]  block_posts u64[blocks + 1]  post_doc u32[postings]  post_loc u64[postings]
 //   block_step f32[blocks]  list_comps u64[dim + 1]  comp_id u32[components]  list_entries u64[dim + 1]
@@ -801,17 +942,11 @@ inline std::size_t ClusteredInvertedIndex::memory_bytes() const noexcept {
 
 namespace detail {
 struct ClusteredIndexMeta {
-    std::uint64_t docs, dim, knn_degree, forward_values, pruning, lambda, min_cluster_size, doc_cut, seed;
+    std::uint64_t docs, dim, knn_degree, forward_values, pruning, lambda, min_cluster_size, doc_cut, seed, summary_max_terms;
     double max_fraction, centroid_fraction, alpha;
 };
 inline constexpr std::uint32_t clustered_index_format_version = 1;
 
-inline void check_offsets_u64(const io::SectionReader& r, std::span<const std::uint64_t> offsets, std::uint64_t total, const char* what) {
-    if (offsets.empty() || offsets.front() != 0 || offsets.back() != total)
-        r.fail(ErrorKind::corrupt_file, what, ": offsets do not span the ", total, " entries");
-    for (std::size_t i = 1; i < offsets.size(); ++i)
-        if (offsets[i] < offsets[i - 1]) r.fail(ErrorKind::corrupt_file, what, ": offsets decrease at ", i);
-}
 }  // namespace detail
 
 inline void ClusteredInvertedIndex::save(const std::string& path) const {
@@ -826,6 +961,7 @@ inline void ClusteredInvertedIndex::save(const std::string& path) const {
     meta.min_cluster_size = params_.min_cluster_size;
     meta.doc_cut = params_.doc_cut;
     meta.seed = params_.seed;
+    meta.summary_max_terms = params_.summary_max_terms;
     meta.max_fraction = params_.max_fraction;
     meta.centroid_fraction = params_.centroid_fraction;
     meta.alpha = params_.alpha;
@@ -865,6 +1001,7 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::load(const std::string& pa
     p.min_cluster_size = static_cast<std::size_t>(meta.min_cluster_size);
     p.doc_cut = static_cast<std::size_t>(meta.doc_cut);
     p.seed = meta.seed;
+    p.summary_max_terms = static_cast<std::size_t>(meta.summary_max_terms);
     p.max_fraction = meta.max_fraction;
     p.centroid_fraction = meta.centroid_fraction;
     p.alpha = meta.alpha;
@@ -905,10 +1042,10 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::load(const std::string& pa
     index.knn_ = r.span<std::uint32_t>("knn", n * index.knn_degree_);
 
     if (dim > 0) {
-        detail::check_offsets_u64(r, index.list_block_begin_, nblocks, "list_blocks");
-        detail::check_offsets_u64(r, index.block_post_begin_, nposts, "block_posts");
-        detail::check_offsets_u64(r, index.list_comp_begin_, ncomps, "list_comps");
-        detail::check_offsets_u64(r, index.list_entry_begin_, nentries, "list_entries");
+        detail::check_offsets(r, index.list_block_begin_, nblocks, "list_blocks");
+        detail::check_offsets(r, index.block_post_begin_, nposts, "block_posts");
+        detail::check_offsets(r, index.list_comp_begin_, ncomps, "list_comps");
+        detail::check_offsets(r, index.list_entry_begin_, nentries, "list_entries");
     } else if (nposts || nentries) {
         r.fail(ErrorKind::corrupt_file, "postings in an index of dimension 0");
     }

@@ -51,6 +51,7 @@
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/io/binary_format.hpp"
+#include "sparsedense/sparse/detail/file_checks.hpp"
 #include "sparsedense/sparse/detail/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
 #include "sparsedense/sparse/detail/transpose.hpp"
@@ -727,18 +728,6 @@ struct InvertedIndexMeta {
 };
 inline constexpr std::uint32_t inverted_index_format_version = 1;
 
-/// Offsets start at 0, never decrease and end at `total`.
-inline void check_offsets(const io::SectionReader& r, std::span<const std::uint64_t> offsets, std::uint64_t total, const char* what) {
-    if (offsets.empty() || offsets.front() != 0 || offsets.back() != total)
-        r.fail(ErrorKind::corrupt_file, what, ": offsets do not span the ", total, " entries");
-    for (std::size_t i = 1; i < offsets.size(); ++i)
-        if (offsets[i] < offsets[i - 1]) r.fail(ErrorKind::corrupt_file, what, ": offsets decrease at ", i);
-}
-template <class T>
-inline void check_below(const io::SectionReader& r, std::span<const T> values, std::uint64_t limit, const char* what) {
-    for (std::size_t i = 0; i < values.size(); ++i)
-        if (static_cast<std::uint64_t>(values[i]) >= limit) r.fail(ErrorKind::corrupt_file, what, "[", i, "] = ", values[i], " is out of range (< ", limit, ")");
-}
 }  // namespace detail
 
 inline void InvertedIndex::save(const std::string& path) const {
