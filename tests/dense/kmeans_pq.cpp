@@ -133,14 +133,17 @@ TEST_CASE("PQ encodes to the nearest centroid; reconstruction error shrinks with
     }
 }
 
-TEST_CASE("PQ ADC equals a scalar reference distance to the reconstruction", "[dense][pq]") {
+TEST_CASE("PQ ADC equals a scalar reference distance to the reconstruction (8 and 4 bits, every SIMD level)", "[dense][pq]") {
     const std::size_t n = 2000, d = 32, m = 8;
+    for (std::size_t nbits : {8u, 4u}) {
     const auto data = clustered_vectors(n, d, 20, 31);
     const auto queries = clustered_vectors(10, d, 20, 32);
-    const auto pq = trained_pq(data, n, d, m, 8);
+    const auto pq = trained_pq(data, n, d, m, nbits);
     const auto codes = pq.encode(DenseMatrixView<const float>(data.data(), n, d));
     std::vector<float> lut(m * 256), rec(d);
+    for (auto level : simd::supported_simd_levels())
     for (bool l2 : {true, false}) {
+        simd::ScopedSimdLevel scoped(level);
         for (std::size_t qi = 0; qi < 10; ++qi) {
             const float* q = queries.data() + qi * d;
             pq.compute_lut(q, l2, lut.data());
@@ -151,6 +154,7 @@ TEST_CASE("PQ ADC equals a scalar reference distance to the reconstruction", "[d
                 CHECK(pq.adc(lut.data(), codes.data() + i * m) == Approx(ref).epsilon(1e-4).margin(1e-4));
             }
         }
+    }
     }
 }
 
