@@ -33,6 +33,7 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
+#include "sparsedense/dense/detail/argmin_kernels.hpp"
 #include "sparsedense/dense/detail/parallel.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
@@ -249,20 +250,10 @@ private:
                 } else {
                     simd::dot_block(data.row_data(first), cnt, data.stride, centroids_.data(), k, d, d, dots.data(), k);
                 }
+                detail::argmin::nearest(dots.data(), cnt, k, k, cnorm.data(), out + first, out_dist + first);
                 for (std::size_t i = 0; i < cnt; ++i) {
-                    const float* row = dots.data() + i * k;
-                    float best = std::numeric_limits<float>::max();
-                    std::uint32_t arg = 0;
-                    for (std::size_t c = 0; c < k; ++c) {
-                        const float v = cnorm[c] - 2.0f * row[c];
-                        if (v < best) {
-                            best = v;
-                            arg = static_cast<std::uint32_t>(c);
-                        }
-                    }
                     const float xn = simd::dot(data.row_data(first + i), data.row_data(first + i), d);
-                    out[first + i] = arg;
-                    out_dist[first + i] = std::max(0.0f, xn + best);
+                    out_dist[first + i] = std::max(0.0f, xn + out_dist[first + i]);
                 }
             }
         };

@@ -114,23 +114,22 @@ public:
         build_transposed();
     }
 
-    /// Nearest-centroid code of one vector: codes[m] (one byte per sub-quantizer, unpacked).
-    void encode(const float* x, std::uint8_t* codes) const noexcept {
+    /// Nearest-centroid code of one vector: codes[m] (one byte per sub-quantizer, unpacked). The squared distances
+    /// to every centroid come from the L2 lookup table of x (SIMD), then an argmin per sub-space (ties: smaller code).
+    void encode(const float* x, std::uint8_t* codes) const {
+        static thread_local std::vector<float> lut;
         const std::size_t k = ksub();
+        lut.resize(m_ * k);
+        compute_lut(x, true, lut.data());
         for (std::size_t s = 0; s < m_; ++s) {
-            const std::size_t ds = sub_dim(s);
-            const float* xs = x + offsets_[s];
-            float best = std::numeric_limits<float>::max();
+            const float* t = lut.data() + s * k;
+            float best = t[0];
             std::size_t arg = 0;
-            for (std::size_t c = 0; c < k; ++c) {
-                const float* cc = centroid(s, c);
-                float d = 0.0f;
-                for (std::size_t j = 0; j < ds; ++j) d += (xs[j] - cc[j]) * (xs[j] - cc[j]);
-                if (d < best) {
-                    best = d;
+            for (std::size_t c = 1; c < k; ++c)
+                if (t[c] < best) {
+                    best = t[c];
                     arg = c;
                 }
-            }
             codes[s] = static_cast<std::uint8_t>(arg);
         }
     }
