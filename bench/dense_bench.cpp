@@ -31,8 +31,10 @@ const char* kUsage =
     "dense_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10] [--threads 1]\n"
     "            [--csv] [--max-queries N] [--synthetic N [--dim 128]] [--nlist a,b] [--m a,b] [--nbits 4,8]\n"
     "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
+    "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
     "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
-    "  --repeat R      time each single-thread configuration R times and keep the fastest run (noisy machines)";
+    "  --repeat R      time each single-thread configuration R times and keep the fastest run (noisy machines)\n"
+    "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads";
 
 /// n x d points around `clusters` Gaussian centres with per-cluster scales (seeded).
 DenseMatrix<float> synthetic(std::size_t n, std::size_t d, std::size_t clusters, std::uint64_t seed) {
@@ -120,7 +122,7 @@ void measure(const std::string& index, const std::string& build_params, const st
 int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
-                           "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base"},
+                           "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads"},
                           {"--csv", "--opq", "--no-flat"}, kUsage);
     try {
         const bool csv = args.has("--csv");
@@ -196,7 +198,9 @@ int main(int argc, char** argv) {
                     p.nbits = nbits;
                     p.refine_encoding = enc;
                     p.opq = args.has("--opq");
-                    p.threads = threads;
+                    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
+                    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
+                    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
                     IvfPqIndex<> index(d, metric, p);
                     bench::Timer bt;
                     index.train(base.view());
