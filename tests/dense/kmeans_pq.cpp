@@ -13,10 +13,11 @@ using namespace sparsedense;
 using sparsedense::testing::clustered_vectors;
 
 TEST_CASE("k-means decreases its objective, is reproducible and thread-count independent", "[dense][kmeans]") {
-    const std::size_t n = 3000, d = 24;
-    const auto data = clustered_vectors(n, d, 12, 11);
-    const DenseMatrixView<const float> view(data.data(), n, d);
+    const std::size_t n = 3000;
+    for (std::size_t d : {24u, 6u})  // 6: the small-dimension (transposed) assignment path
     for (KMeansInit init : {KMeansInit::plus_plus, KMeansInit::random}) {
+        const auto data = clustered_vectors(n, d, 12, 11);
+        const DenseMatrixView<const float> view(data.data(), n, d);
         KMeansParams p;
         p.k = 12;
         p.iterations = 10;
@@ -51,6 +52,9 @@ TEST_CASE("k-means decreases its objective, is reproducible and thread-count ind
         }
     }
     // the Eigen GEMM assignment gives the same clustering on well-separated data
+    const std::size_t d = 24;
+    const auto data = clustered_vectors(n, d, 12, 11);
+    const DenseMatrixView<const float> view(data.data(), n, d);
     KMeansParams p;
     p.k = 12;
     p.iterations = 5;

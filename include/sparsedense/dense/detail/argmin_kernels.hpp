@@ -2,7 +2,7 @@
 //
 // The selection half of a k-means assignment step (and of PQ encoding): for each row of k dot products x.c, the
 // centroid minimising |c|^2 - 2 x.c and that value. Every level evaluates the same float expression
-// (norm - 2 * dot, no fused multiply-add) and breaks ties towards the smaller centroid index, so results are
+// (norm - 2 * dot, no fused multiply-add; or the plain value when no norms are given) and breaks ties towards the smaller centroid index, so results are
 // bit-identical across levels and equal to the scalar loop.
 #pragma once
 
@@ -26,7 +26,7 @@ inline void nearest_reference(const float* dots, std::size_t count, std::size_t 
         float best = std::numeric_limits<float>::max();
         std::uint32_t a = 0;
         for (std::size_t c = 0; c < k; ++c) {
-            const float v = norms[c] - 2.0f * row[c];
+            const float v = norms ? norms[c] - 2.0f * row[c] : row[c];
             if (v < best) {
                 best = v;
                 a = static_cast<std::uint32_t>(c);
@@ -66,7 +66,7 @@ inline void nearest(const float* dots, std::size_t count, std::size_t k, std::si
         const __m512i step = _mm512_set1_epi32(16);
         std::size_t c = 0;
         for (; c + 16 <= k; c += 16) {
-            const __m512 v = _mm512_sub_ps(_mm512_loadu_ps(norms + c), _mm512_mul_ps(two, _mm512_loadu_ps(row + c)));
+            const __m512 v = norms ? _mm512_sub_ps(_mm512_loadu_ps(norms + c), _mm512_mul_ps(two, _mm512_loadu_ps(row + c))) : _mm512_loadu_ps(row + c);
             const __mmask16 lt = _mm512_cmp_ps_mask(v, vmin, _CMP_LT_OQ);
             vmin = _mm512_mask_mov_ps(vmin, lt, v);
             vidx = _mm512_mask_mov_epi32(vidx, lt, cidx);
@@ -74,7 +74,8 @@ inline void nearest(const float* dots, std::size_t count, std::size_t k, std::si
         }
         if (c < k) {
             const __mmask16 tail = static_cast<__mmask16>((1u << (k - c)) - 1u);
-            const __m512 v = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, norms + c), _mm512_mul_ps(two, _mm512_maskz_loadu_ps(tail, row + c)));
+            const __m512 v = norms ? _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, norms + c), _mm512_mul_ps(two, _mm512_maskz_loadu_ps(tail, row + c)))
+                                   : _mm512_maskz_loadu_ps(tail, row + c);
             const __mmask16 lt = _mm512_mask_cmp_ps_mask(tail, v, vmin, _CMP_LT_OQ);
             vmin = _mm512_mask_mov_ps(vmin, lt, v);
             vidx = _mm512_mask_mov_epi32(vidx, lt, cidx);
@@ -99,7 +100,8 @@ inline void nearest(const float* dots, std::size_t count, std::size_t k, std::si
 
 namespace sparsedense::detail::argmin {
 
-/// arg[i], value[i] = argmin / min over c < k of norms[c] - 2 * dots[i * stride + c].
+/// arg[i], value[i] = argmin / min over c < k of norms[c] - 2 * dots[i * stride + c] (of dots[...] itself when norms
+/// is null).
 inline void nearest(const float* dots, std::size_t count, std::size_t k, std::size_t stride, const float* norms, std::uint32_t* arg,
                     float* value) noexcept {
 #if SPARSEDENSE_X86
