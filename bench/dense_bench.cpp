@@ -112,9 +112,9 @@ void measure(const std::string& index, const std::string& build_params, const st
     row.p99_us = 0;
     if (csv) bench::ResultTable::print_csv_row(row);
     table.add(row);
-    if (!csv) std::fprintf(stderr, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
+    if (!csv) std::fprintf(stderr, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
                            build_params.c_str(), search_params.c_str(), table.rows()[table.rows().size() - 2].recall_at_10,
-                           table.rows()[table.rows().size() - 2].us_per_query, row.qps, threads);
+                           table.rows()[table.rows().size() - 2].us_per_query, lat.p50_us, row.qps, threads);
 }
 
 }  // namespace

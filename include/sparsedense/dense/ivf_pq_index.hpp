@@ -112,6 +112,7 @@ public:
 
     /// Learns the coarse quantizer, the optional OPQ rotation and the PQ codebooks from `data` (>= nlist rows).
     void train(DenseMatrixView<const float> data) {
+        if (!external_.empty()) raise(ErrorKind::invalid_argument, "ivf-pq: train() on an index that already holds vectors (build a new index)");
         validate_dimension(dim_, data.cols, "training vectors");
         if (data.rows < params_.nlist) raise(ErrorKind::invalid_argument, "ivf-pq: ", data.rows, " training vectors for nlist = ", params_.nlist);
         if (data.rows < pq_.ksub()) raise(ErrorKind::invalid_argument, "ivf-pq: ", data.rows, " training vectors for ", pq_.ksub(), " PQ centroids");
@@ -557,7 +558,9 @@ private:
         const auto probes = s.probes.finalize();
         // 2. scan the probed lists, keeping the best `ncand` by PQ distance (lower is better; stored negated)
         const bool rerank = params_.keep_vectors && sp.refine_factor > 0;
-        const std::size_t ncand = std::max<std::size_t>(k, k * std::max<std::size_t>(sp.refine_factor, 1));
+        // candidates kept from the scan: k * refine_factor, never more than the index holds (nor overflowing)
+        const std::size_t rf = std::max<std::size_t>(sp.refine_factor, 1);
+        const std::size_t ncand = std::max(k, rf > live_ / k + 1 ? live_ : k * rf);
         s.candidates.reset(ncand);
         s.lut.resize(m * ksub);
         const bool shared_lut = !l2 || !params_.by_residual;
@@ -588,7 +591,7 @@ private:
         s.final_top.reset(k);
         if (rerank) {
             const float qn = l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
-            constexpr std::size_t kAhead = 4;
+            constexpr std::size_t kAhead = 12;  // random reads: keep several vectors in flight
             for (std::size_t i = 0; i < std::min(kAhead, cands.size()); ++i) store_.prefetch(cands[i].id);
             for (std::size_t i = 0; i < cands.size(); ++i) {
                 if (i + kAhead < cands.size()) store_.prefetch(cands[i + kAhead].id);
