@@ -1,0 +1,299 @@
+// sparse_bench: recall vs latency of the learned-sparse indexes.
+//
+// Builds the exact InvertedIndex and the ClusteredInvertedIndex over a corpus (a BigANN-2023 .csr file, or a
+// seeded SPLADE-like synthetic set), then reports for each exact algorithm and each clustered configuration:
+// recall@10 against the ground truth (a given .ivecs, else the exact index's own top-k), mean and p99 latency of one
+// query at a time on one thread, queries per second, index bytes and build seconds. With --threads > 1, batch rows
+// (search_batch over all queries) are added. --csv prints the standard columns
+//   system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads
+//
+// Examples:
+//   sparse_bench                                   (synthetic 50,000 docs, 500 queries; about a minute)
+//   sparse_bench --corpus ../shared/data/splade-beir/corpus.csr --queries ../shared/data/splade-beir/queries.csr
+//                --ground-truth ../shared/data/splade-beir/gt_top100.ivecs
+//   sparse_bench --synthetic-docs 1000000 --lambda 2000 --query-cut 8,10 --heap-factor 0.8,0.9
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "sparse_bench_data.hpp"
+#include "sparsedense/io/csr_file.hpp"
+#include "sparsedense/io/vecs_file.hpp"
+#include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/inverted_index.hpp"
+
+using namespace sparsedense;
+using namespace sparsedense::bench;
+
+namespace {
+
+const char* usage =
+    "usage: sparse_bench [--corpus FILE.csr --queries FILE.csr [--ground-truth FILE.ivecs]] [--synthetic-docs N]\n"
+    "                    [--synthetic-queries N] [--k 10] [--threads 1] [--repeat 1] [--csv]\n"
+    "                    [--lambda L[,L..]] [--centroid-fraction F[,F..]] [--alpha A[,A..]] [--forward f16|u8|f32]\n"
+    "                    [--global-threshold] [--max-fraction X] [--knn D] [--query-cut Q[,Q..]] [--heap-factor H[,H..]]\n"
+    "                    [--exact-algorithms taat,maxscore,bmw,daat] [--max-queries N]\n"
+    "Without --corpus, a seeded SPLADE-like corpus is generated (default 50,000 documents, 500 queries).";
+
+std::string fmt(double x) {
+    std::ostringstream o;
+    o << x;
+    return o.str();
+}
+
+struct Timing {
+    std::vector<SearchResults<>> results;
+    LatencySummary latency;
+    double qps = 0;
+};
+
+/// One query at a time on this thread; repeated `repeat` times, keeping the run with the lowest mean.
+template <class SearchFn>
+Timing time_single(std::size_t nq, std::size_t repeat, SearchFn&& search) {
+    Timing best;
+    std::vector<SearchResults<>> results(nq);
+    for (std::size_t q = 0; q < std::min<std::size_t>(nq, 50); ++q) search(q, results[q]);  // warm-up
+    for (std::size_t r = 0; r < repeat; ++r) {
+        std::vector<double> us(nq);
+        Timer total;
+        for (std::size_t q = 0; q < nq; ++q) {
+            Timer t;
+            search(q, results[q]);
+            us[q] = t.microseconds();
+        }
+        const double seconds = total.seconds();
+        const auto summary = summarize_latencies(us);
+        if (r == 0 || summary.mean_us < best.latency.mean_us) {
+            best.latency = summary;
+            best.qps = static_cast<double>(nq) / seconds;
+        }
+    }
+    best.results = std::move(results);
+    return best;
+}
+
+std::vector<double> list_or(const Arguments& args, const std::string& name, std::vector<double> fallback) {
+    auto v = args.get_list(name);
+    return v.empty() ? fallback : v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Arguments args(argc, argv,
+                   {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
+                    "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
+                    "--exact-algorithms", "--max-queries", "--seed"},
+                   {"--csv", "--global-threshold"}, usage);
+    try {
+        const bool csv = args.has("--csv");
+        const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
+        const std::size_t threads = static_cast<std::size_t>(std::max<long long>(1, args.get_int("--threads", 1)));
+        const std::size_t repeat = static_cast<std::size_t>(std::max<long long>(1, args.get_int("--repeat", 1)));
+        std::FILE* log = csv ? stderr : stdout;
+        if (csv) ResultTable::print_csv_header();
+
+        CsrMatrix<float> corpus, queries;
+        std::string data_name;
+        Timer load_timer;
+        if (args.has("--corpus")) {
+            if (!args.has("--queries")) args.die("--corpus needs --queries");
+            corpus = io::read_csr(args.get("--corpus"));
+            queries = io::read_csr(args.get("--queries"));
+            data_name = args.get("--corpus");
+        } else {
+            const auto n = static_cast<std::size_t>(args.get_int("--synthetic-docs", 50000));
+            const auto nq = static_cast<std::size_t>(args.get_int("--synthetic-queries", n >= 200000 ? 1000 : 500));
+            SpladeLikeSpec spec;
+            spec.seed = static_cast<std::uint64_t>(args.get_int("--seed", 2024));
+            SpladeLikeGenerator gen(spec);
+            corpus = gen.documents(n, 0);
+            queries = gen.queries(nq, 0);
+            data_name = "synthetic SPLADE-like, " + std::to_string(n) + " docs";
+        }
+        if (args.has("--max-queries")) {
+            const auto keep = std::min<std::size_t>(queries.rows(), static_cast<std::size_t>(args.get_int("--max-queries", 0)));
+            CsrMatrix<float> cut(queries.cols);
+            for (std::size_t q = 0; q < keep; ++q) cut.push_back(queries.row(q));
+            queries = std::move(cut);
+        }
+        if (corpus.cols == 0 || queries.cols == 0 || corpus.cols != queries.cols) {
+            const std::size_t d = std::max(corpus.cols, queries.cols);
+            corpus.cols = queries.cols = d;
+        }
+        const std::size_t nq = queries.rows();
+        std::fprintf(log, "data: %s: %zu documents (%.1f nnz/doc), %zu queries (%.1f nnz/query), dimension %zu; loaded in %.1f s\n",
+                     data_name.c_str(), corpus.rows(), static_cast<double>(corpus.nnz()) / std::max<std::size_t>(1, corpus.rows()), nq,
+                     static_cast<double>(queries.nnz()) / std::max<std::size_t>(1, nq), corpus.cols, load_timer.seconds());
+
+        ResultTable table;
+        // ---------------- exact index
+        Timer build_timer;
+        InvertedIndexParams ep;
+        ep.threads = threads;
+        const auto exact = InvertedIndex::build(corpus, ep);
+        const double exact_build = build_timer.seconds();
+        std::fprintf(log, "exact index: built in %.2f s, %.1f MB\n", exact_build, static_cast<double>(exact.memory_bytes()) / 1e6);
+
+        // ground truth
+        DenseMatrix<std::int32_t> truth;
+        if (args.has("--ground-truth")) {
+            truth = io::read_ivecs(args.get("--ground-truth"), nq);
+            if (truth.rows() < nq) args.die("ground truth has fewer rows than there are queries");
+        } else {
+            const auto gt = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
+            truth = DenseMatrix<std::int32_t>(nq, k);
+            for (std::size_t q = 0; q < nq; ++q)
+                for (std::size_t i = 0; i < k; ++i) truth.row(q)[i] = i < gt[q].size() ? static_cast<std::int32_t>(gt[q][i].id) : -1;
+        }
+        const std::size_t rk = std::min<std::size_t>(10, k);
+
+        struct ExactRun {
+            const char* name;
+            ExactAlgorithm algo;
+        };
+        std::vector<ExactRun> exact_runs;
+        {
+            std::string wanted = args.get("--exact-algorithms", "taat,maxscore,bmw,daat");
+            auto has = [&](const char* n) { return ("," + wanted + ",").find(std::string(",") + n + ",") != std::string::npos; };
+            if (has("taat")) exact_runs.push_back({"exact-taat", ExactAlgorithm::term_at_a_time});
+            if (has("maxscore")) exact_runs.push_back({"exact-maxscore", ExactAlgorithm::maxscore});
+            if (has("bmw")) exact_runs.push_back({"exact-bmw", ExactAlgorithm::block_max_wand});
+            if (has("daat")) exact_runs.push_back({"exact-daat", ExactAlgorithm::document_at_a_time});
+        }
+        double best_exact_us = 0;
+        std::string best_exact_name;
+        for (const auto& run : exact_runs) {
+            // the slow exhaustive merge runs on at most 200 queries
+            const std::size_t n_run = run.algo == ExactAlgorithm::document_at_a_time || run.algo == ExactAlgorithm::block_max_wand ? std::min<std::size_t>(nq, 200) : nq;
+            auto timing = time_single(n_run, repeat, [&](std::size_t q, SearchResults<>& out) { exact.search_into(queries.row(q), k, out, {run.algo}); });
+            ResultRow row;
+            row.index = run.name;
+            row.build_params = "precision=f32,block=64";
+            row.search_params = std::string("algorithm=") + exact_algorithm_name(run.algo);
+            row.build_s = exact_build;
+            row.recall_at_10 = recall_at_k(timing.results, truth.view(), rk);
+            row.qps = timing.qps;
+            row.us_per_query = timing.latency.mean_us;
+            row.p99_us = timing.latency.p99_us;
+            row.index_bytes = static_cast<double>(exact.memory_bytes());
+            if (best_exact_name.empty() || row.us_per_query < best_exact_us) {
+                best_exact_us = row.us_per_query;
+                best_exact_name = run.name;
+            }
+            if (csv) ResultTable::print_csv_row(row), std::fflush(stdout);
+            table.add(row);
+        }
+        if (threads > 1) {
+            Timer t;
+            const auto results = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
+            const double s = t.seconds();
+            ResultRow row;
+            row.index = "exact-taat";
+            row.build_params = "precision=f32,block=64";
+            row.search_params = "algorithm=term_at_a_time";
+            row.build_s = exact_build;
+            row.recall_at_10 = recall_at_k(results, truth.view(), rk);
+            row.qps = static_cast<double>(nq) / s;
+            row.us_per_query = s * 1e6 / static_cast<double>(nq);
+            row.mode = "batch";
+            row.search_threads = static_cast<int>(threads);
+            row.index_bytes = static_cast<double>(exact.memory_bytes());
+            if (csv) ResultTable::print_csv_row(row), std::fflush(stdout);
+            table.add(row);
+        }
+
+        // ---------------- clustered index: every build configuration x every search configuration
+        const auto lambdas = list_or(args, "--lambda", {corpus.rows() >= 500000 ? 2000.0 : corpus.rows() >= 100000 ? 1000.0 : 500.0});
+        const auto fractions = list_or(args, "--centroid-fraction", {0.1});
+        const auto alphas = list_or(args, "--alpha", {0.4});
+        const auto cuts = list_or(args, "--query-cut", {4, 6, 8, 10, 12});
+        const auto factors = list_or(args, "--heap-factor", {1.0, 0.9, 0.8, 0.7});
+        const std::string forward = args.get("--forward", "f16");
+        ForwardValueType fv = ForwardValueType::f16;
+        if (forward == "u8") fv = ForwardValueType::u8;
+        else if (forward == "f32") fv = ForwardValueType::f32;
+        else if (forward != "f16") args.die("--forward must be f16, u8 or f32");
+        const auto knn = static_cast<std::size_t>(args.get_int("--knn", 0));
+        double best_clustered_us = 0;
+        std::string best_clustered;
+        for (double lambda : lambdas)
+            for (double cf : fractions)
+                for (double alpha : alphas) {
+                    ClusteredIndexParams cp;
+                    cp.lambda = static_cast<std::size_t>(lambda);
+                    cp.centroid_fraction = cf;
+                    cp.alpha = alpha;
+                    cp.forward_values = fv;
+                    cp.threads = threads;
+                    cp.knn = knn;
+                    if (args.has("--global-threshold")) {
+                        cp.pruning = PruningStrategy::global_threshold;
+                        cp.max_fraction = args.get_double("--max-fraction", 1.5);
+                    }
+                    Timer bt;
+                    const auto index = ClusteredInvertedIndex::build(corpus, cp);
+                    const double build_s = bt.seconds();
+                    std::string bp = "lambda=" + fmt(lambda) + ",cf=" + fmt(cf) + ",alpha=" + fmt(alpha) + ",forward=" + forward +
+                                     (cp.pruning == PruningStrategy::global_threshold ? ",global,max_fraction=" + fmt(cp.max_fraction) : "") +
+                                     (knn ? ",knn=" + std::to_string(knn) : "");
+                    std::fprintf(log, "clustered index %s: built in %.2f s, %.1f MB (%zu postings, %zu blocks, %zu summary entries)\n", bp.c_str(),
+                                 build_s, static_cast<double>(index.memory_bytes()) / 1e6, index.posting_count(), index.block_count(),
+                                 index.summary_entries());
+                    for (double qc : cuts)
+                        for (double hf : factors) {
+                            ClusteredSearchParams sp;
+                            sp.query_cut = static_cast<std::size_t>(qc);
+                            sp.heap_factor = static_cast<float>(hf);
+                            sp.knn = knn;
+                            auto timing = time_single(nq, repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, sp); });
+                            ResultRow row;
+                            row.index = "clustered";
+                            row.build_params = bp;
+                            row.search_params = "query_cut=" + fmt(qc) + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "");
+                            row.build_s = build_s;
+                            row.recall_at_10 = recall_at_k(timing.results, truth.view(), rk);
+                            row.qps = timing.qps;
+                            row.us_per_query = timing.latency.mean_us;
+                            row.p99_us = timing.latency.p99_us;
+                            row.index_bytes = static_cast<double>(index.memory_bytes());
+                            if (row.recall_at_10 >= 0.95 && (best_clustered.empty() || row.us_per_query < best_clustered_us)) {
+                                best_clustered_us = row.us_per_query;
+                                best_clustered = bp + " " + row.search_params;
+                            }
+                            if (csv) ResultTable::print_csv_row(row), std::fflush(stdout);
+                            table.add(row);
+                            if (threads > 1) {
+                                Timer t;
+                                const auto results = index.search_batch(queries, k, sp, threads);
+                                const double s = t.seconds();
+                                ResultRow brow = row;
+                                brow.recall_at_10 = recall_at_k(results, truth.view(), rk);
+                                brow.qps = static_cast<double>(nq) / s;
+                                brow.us_per_query = s * 1e6 / static_cast<double>(nq);
+                                brow.p99_us = 0;
+                                brow.mode = "batch";
+                                brow.search_threads = static_cast<int>(threads);
+                                if (csv) ResultTable::print_csv_row(brow), std::fflush(stdout);
+                                table.add(brow);
+                            }
+                        }
+                }
+        if (!csv) {
+            table.print_table(stdout);
+            std::printf("\nbest exact: %s %.1f us/query", best_exact_name.c_str(), best_exact_us);
+            if (!best_clustered.empty())
+                std::printf("; fastest clustered at recall@10 >= 0.95: %.1f us/query (%.1fx faster) with %s\n", best_clustered_us,
+                            best_exact_us / best_clustered_us, best_clustered.c_str());
+            else
+                std::printf("; no clustered configuration reached recall@10 0.95\n");
+        }
+    } catch (const Error& e) {
+        std::fprintf(stderr, "sparse_bench: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

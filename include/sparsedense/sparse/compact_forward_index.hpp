@@ -1,0 +1,336 @@
+// sparsedense/sparse/compact_forward_index.hpp
+//
+// CompactForwardIndex: every document's sparse vector in one contiguous array of 4-byte words, compact enough
+// that scoring a document costs one short sequential read. This is the forward index of the clustered index
+// (Seismic, Bruch et al., SIGIR 2024, evaluates documents exactly from such an index after choosing them through
+// the inverted lists).
+//
+// Record of a document with n terms, starting on a 4-byte boundary:
+//   [u8 values only: f32 offset, f32 step]  term ids (u16 when the vocabulary has <= 65,536 terms, else u32),
+//   padded to 4 bytes, then the n values (f32, f16, or u8 codes with value = offset + step * code, per document).
+// A document is addressed by a 64-bit "location" = word offset << 24 | n, which the clustered index stores in its
+// postings, so scoring a posting needs no id -> offset lookup; prefetch(location) pulls the record's cache lines.
+// score(location, qdense) is the inner product with a dense query (the query scattered once into a
+// dimension-sized array): a gather per term, 16 at a time with AVX-512 (run-time dispatched), scalar otherwise.
+// Limits: up to 2^24 - 1 terms per document and 2^40 words (4 TiB) of records.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "sparsedense/core/csr_matrix.hpp"
+#include "sparsedense/core/error.hpp"
+#include "sparsedense/core/sparse_vector.hpp"
+#include "sparsedense/core/value_types.hpp"
+#include "sparsedense/simd/dispatch.hpp"
+#include "sparsedense/sparse/detail/parallel.hpp"
+
+#if SPARSEDENSE_X86
+#include <immintrin.h>
+#endif
+
+namespace sparsedense {
+
+/// Value type of the compact forward index.
+enum class ForwardValueType : std::uint8_t {
+    f32 = 0,  ///< exact
+    f16 = 1,  ///< relative error <= 2^-11 per weight
+    u8 = 2,   ///< per-document affine codes: error <= (doc max - doc min) / 510 per weight
+};
+
+inline const char* forward_value_type_name(ForwardValueType t) noexcept {
+    switch (t) {
+        case ForwardValueType::f32: return "f32";
+        case ForwardValueType::f16: return "f16";
+        case ForwardValueType::u8: return "u8";
+    }
+    return "?";
+}
+
+namespace detail {
+
+inline constexpr unsigned forward_len_bits = 24;
+inline constexpr std::uint64_t forward_len_mask = (std::uint64_t{1} << forward_len_bits) - 1;
+
+/// Layout parameters of a record: id width and value type.
+struct ForwardLayout {
+    bool wide_ids = false;  // u32 ids (else u16)
+    ForwardValueType values = ForwardValueType::f16;
+
+    [[nodiscard]] std::size_t header_words() const noexcept { return values == ForwardValueType::u8 ? 2 : 0; }
+    [[nodiscard]] std::size_t id_bytes(std::size_t n) const noexcept { return ((wide_ids ? 4 : 2) * n + 3) & ~std::size_t{3}; }
+    [[nodiscard]] std::size_t value_bytes(std::size_t n) const noexcept {
+        return values == ForwardValueType::f32 ? 4 * n : values == ForwardValueType::f16 ? 2 * n : n;
+    }
+    [[nodiscard]] std::size_t record_words(std::size_t n) const noexcept {
+        return header_words() + (id_bytes(n) + value_bytes(n) + 3) / 4;
+    }
+    /// 0..5: (u16 | u32 ids) x (f32 | f16 | u8)
+    [[nodiscard]] int kind() const noexcept { return (wide_ids ? 3 : 0) + static_cast<int>(values); }
+};
+
+template <class Id, class Value>
+struct RecordView {
+    const Id* ids;
+    const Value* values;
+    float offset, step;  // u8 only
+};
+
+template <class Id, class Value>
+inline RecordView<Id, Value> record_view(const std::uint32_t* rec, std::size_t n) noexcept {
+    RecordView<Id, Value> r{};
+    std::size_t header = 0;
+    if constexpr (std::is_same_v<Value, std::uint8_t>) {
+        std::memcpy(&r.offset, rec, 4);
+        std::memcpy(&r.step, rec + 1, 4);
+        header = 2;
+    }
+    const auto* base = reinterpret_cast<const unsigned char*>(rec + header);
+    r.ids = reinterpret_cast<const Id*>(base);
+    r.values = reinterpret_cast<const Value*>(base + ((sizeof(Id) * n + 3) & ~std::size_t{3}));
+    return r;
+}
+
+/// Scalar record score against a dense query (ascending term order, one product at a time).
+template <class Id, class Value>
+inline float score_record_scalar(const std::uint32_t* rec, std::size_t n, const float* qd) noexcept {
+    const auto r = record_view<Id, Value>(rec, n);
+    if constexpr (std::is_same_v<Value, std::uint8_t>) {
+        float qs = 0.0f, s = 0.0f;
+        for (std::size_t i = 0; i < n; ++i) {
+            const float q = qd[r.ids[i]];
+            qs += q;
+            s += q * static_cast<float>(r.values[i]);
+        }
+        return r.offset * qs + r.step * s;
+    } else {
+        float s = 0.0f;
+        for (std::size_t i = 0; i < n; ++i) s += qd[r.ids[i]] * to_float(r.values[i]);
+        return s;
+    }
+}
+
+#if SPARSEDENSE_X86
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")
+#endif
+
+/// AVX-512 record score: 16 terms per step, masked tail; ids widened to 32 bits for the gather.
+template <class Id, class Value>
+inline float score_record_avx512(const std::uint32_t* rec, std::size_t n, const float* qd) noexcept {
+    const auto r = record_view<Id, Value>(rec, n);
+    __m512 acc = _mm512_setzero_ps(), qsum = _mm512_setzero_ps();
+    for (std::size_t i = 0; i < n; i += 16) {
+        const std::size_t left = n - i;
+        const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
+        __m512i idx;
+        if constexpr (sizeof(Id) == 2) idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r.ids + i));
+        else idx = _mm512_maskz_loadu_epi32(m, r.ids + i);
+        const __m512 q = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, qd, 4);
+        __m512 v;
+        if constexpr (std::is_same_v<Value, float>) v = _mm512_maskz_loadu_ps(m, r.values + i);
+        else if constexpr (std::is_same_v<Value, float16>) v = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, r.values + i));
+        else {
+            v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, r.values + i)));
+            qsum = _mm512_add_ps(qsum, q);
+        }
+        acc = _mm512_fmadd_ps(q, v, acc);
+    }
+    if constexpr (std::is_same_v<Value, std::uint8_t>) return r.offset * _mm512_reduce_add_ps(qsum) + r.step * _mm512_reduce_add_ps(acc);
+    else return _mm512_reduce_add_ps(acc);
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+#endif
+
+using RecordScorer = float (*)(const std::uint32_t*, std::size_t, const float*) noexcept;
+
+template <class Id, class Value>
+inline RecordScorer pick_scorer(bool wide_simd) noexcept {
+#if SPARSEDENSE_X86
+    if (wide_simd) return &score_record_avx512<Id, Value>;
+#else
+    (void)wide_simd;
+#endif
+    return &score_record_scalar<Id, Value>;
+}
+
+}  // namespace detail
+
+class CompactForwardIndex {
+public:
+    CompactForwardIndex() = default;
+
+    /// Encodes the rows of `docs` (validated by the caller). `dimension` decides the id width.
+    static CompactForwardIndex build(CsrMatrixView<float> docs, std::size_t dimension, ForwardValueType values, std::size_t threads,
+                                     std::vector<std::uint32_t>& words_out, std::vector<std::uint64_t>& locations_out);
+
+    /// Wraps arrays produced by build() or read from a file (not copied; the caller keeps them alive).
+    static CompactForwardIndex view(std::span<const std::uint32_t> words, std::span<const std::uint64_t> locations, std::size_t dimension,
+                                    ForwardValueType values) {
+        CompactForwardIndex f;
+        f.words_ = words;
+        f.locations_ = locations;
+        f.layout_.wide_ids = dimension > 65536;
+        f.layout_.values = values;
+        return f;
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return locations_.size(); }
+    [[nodiscard]] std::uint64_t location(std::uint32_t doc) const noexcept { return locations_[doc]; }
+    [[nodiscard]] static std::size_t length_of(std::uint64_t location) noexcept { return static_cast<std::size_t>(location & detail::forward_len_mask); }
+    [[nodiscard]] const std::uint32_t* record(std::uint64_t location) const noexcept { return words_.data() + (location >> detail::forward_len_bits); }
+    [[nodiscard]] const detail::ForwardLayout& layout() const noexcept { return layout_; }
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return words_.size_bytes() + locations_.size_bytes(); }
+    [[nodiscard]] std::span<const std::uint32_t> words() const noexcept { return words_; }
+    [[nodiscard]] std::span<const std::uint64_t> locations() const noexcept { return locations_; }
+
+    /// Pulls every cache line of a record towards L1.
+    void prefetch(std::uint64_t location) const noexcept {
+        const auto* p = reinterpret_cast<const char*>(record(location));
+        const std::size_t bytes = 4 * layout_.record_words(length_of(location));
+        for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
+    }
+
+    /// The scoring kernel for this layout at the active SIMD level.
+    [[nodiscard]] detail::RecordScorer scorer() const noexcept {
+        const bool wide = simd::active_simd_level() == simd::SimdLevel::avx512;
+        switch (layout_.kind()) {
+            case 0: return detail::pick_scorer<std::uint16_t, float>(wide);
+            case 1: return detail::pick_scorer<std::uint16_t, float16>(wide);
+            case 2: return detail::pick_scorer<std::uint16_t, std::uint8_t>(wide);
+            case 3: return detail::pick_scorer<std::uint32_t, float>(wide);
+            case 4: return detail::pick_scorer<std::uint32_t, float16>(wide);
+            default: return detail::pick_scorer<std::uint32_t, std::uint8_t>(wide);
+        }
+    }
+
+    /// Calls fn(term id, stored value as float) for every term of a document, in ascending term order.
+    template <class Fn>
+    void for_each_term(std::uint32_t doc, Fn&& fn) const {
+        const std::uint64_t loc = locations_[doc];
+        const std::size_t n = length_of(loc);
+        const std::uint32_t* rec = record(loc);
+        auto run = [&](auto id_tag, auto value_tag) {
+            using Id = decltype(id_tag);
+            using Value = decltype(value_tag);
+            const auto r = detail::record_view<Id, Value>(rec, n);
+            for (std::size_t i = 0; i < n; ++i) {
+                if constexpr (std::is_same_v<Value, std::uint8_t>) fn(static_cast<std::uint32_t>(r.ids[i]), r.offset + r.step * static_cast<float>(r.values[i]));
+                else fn(static_cast<std::uint32_t>(r.ids[i]), to_float(r.values[i]));
+            }
+        };
+        switch (layout_.kind()) {
+            case 0: run(std::uint16_t{}, float{}); break;
+            case 1: run(std::uint16_t{}, float16{}); break;
+            case 2: run(std::uint16_t{}, std::uint8_t{}); break;
+            case 3: run(std::uint32_t{}, float{}); break;
+            case 4: run(std::uint32_t{}, float16{}); break;
+            default: run(std::uint32_t{}, std::uint8_t{}); break;
+        }
+    }
+
+    /// Decoded document vector.
+    [[nodiscard]] SparseVector<float> document(std::uint32_t doc) const {
+        SparseVector<float> v;
+        for_each_term(doc, [&](std::uint32_t id, float x) {
+            v.ids.push_back(id);
+            v.values.push_back(x);
+        });
+        return v;
+    }
+
+private:
+    std::span<const std::uint32_t> words_;
+    std::span<const std::uint64_t> locations_;
+    detail::ForwardLayout layout_;
+};
+
+inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs, std::size_t dimension, ForwardValueType values,
+                                                      std::size_t threads, std::vector<std::uint32_t>& words,
+                                                      std::vector<std::uint64_t>& locations) {
+    detail::ForwardLayout layout;
+    layout.wide_ids = dimension > 65536;
+    layout.values = values;
+    const std::size_t n = docs.rows();
+    locations.assign(n, 0);
+    std::uint64_t total = 0;
+    for (std::size_t d = 0; d < n; ++d) {
+        const std::size_t len = static_cast<std::size_t>(docs.indptr[d + 1] - docs.indptr[d]);
+        if (len > detail::forward_len_mask)
+            raise(ErrorKind::out_of_range, "forward index: document ", d, " has ", len, " terms (limit ", detail::forward_len_mask, ")");
+        locations[d] = (total << detail::forward_len_bits) | len;
+        total += layout.record_words(len);
+    }
+    if (total >= (std::uint64_t{1} << (64 - detail::forward_len_bits)))
+        raise(ErrorKind::out_of_range, "forward index: ", total, " words exceed the 2^40 limit");
+    words.assign(total, 0);
+    detail::parallel_for(n, threads, 4096, [&](std::size_t b, std::size_t e, std::size_t) {
+        for (std::size_t d = b; d < e; ++d) {
+            const auto row = docs.row(d);
+            const std::size_t len = row.size();
+            std::uint32_t* rec = words.data() + (locations[d] >> detail::forward_len_bits);
+            std::size_t header = 0;
+            float offset = 0.0f, step = 1.0f;
+            if (values == ForwardValueType::u8) {
+                const auto q = ScalarQuantizer<std::uint8_t>::fit(row.values);
+                offset = q.offset;
+                step = q.step;
+                std::memcpy(rec, &offset, 4);
+                std::memcpy(rec + 1, &step, 4);
+                header = 2;
+            }
+            auto* base = reinterpret_cast<unsigned char*>(rec + header);
+            for (std::size_t i = 0; i < len; ++i) {
+                if (layout.wide_ids) std::memcpy(base + 4 * i, &row.ids[i], 4);
+                else {
+                    const auto id16 = static_cast<std::uint16_t>(row.ids[i]);
+                    std::memcpy(base + 2 * i, &id16, 2);
+                }
+            }
+            unsigned char* vals = base + layout.id_bytes(len);
+            for (std::size_t i = 0; i < len; ++i) {
+                const float x = row.values[i];
+                switch (values) {
+                    case ForwardValueType::f32: std::memcpy(vals + 4 * i, &x, 4); break;
+                    case ForwardValueType::f16: {
+                        const float16 h(x);
+                        std::memcpy(vals + 2 * i, &h.bits, 2);
+                        break;
+                    }
+                    default: {
+                        ScalarQuantizer<std::uint8_t> q;
+                        q.offset = offset;
+                        q.step = step;
+                        vals[i] = q.encode(x);
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    CompactForwardIndex f;
+    f.layout_ = layout;
+    f.words_ = words;
+    f.locations_ = locations;
+    return f;
+}
+
+}  // namespace sparsedense

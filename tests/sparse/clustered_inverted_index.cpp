@@ -1,0 +1,190 @@
+// Clustered (Seismic-style) index: recall on random data, exact fallback, parameters, bad input, real data.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "sparsedense/sparse/brute_force.hpp"
+#include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/inverted_index.hpp"
+#include "support/test_support.hpp"
+#include "sparse/sparse_test_support.hpp"
+
+using namespace sparsedense;
+using sparsedense::testing::random_sparse_rows;
+
+namespace {
+
+double recall_at(const std::vector<SearchResults<>>& got, const std::vector<SearchResults<>>& truth) {
+    double hits = 0, total = 0;
+    for (std::size_t q = 0; q < truth.size(); ++q) {
+        std::set<std::uint32_t> t;
+        for (const auto& h : truth[q]) t.insert(h.id);
+        for (const auto& h : got[q]) hits += static_cast<double>(t.count(h.id));
+        total += static_cast<double>(truth[q].size());
+    }
+    return total > 0 ? hits / total : 1.0;
+}
+
+}  // namespace
+
+TEST_CASE("clustered index: generous parameters give high recall; exact fallback equals brute force", "[sparse][clustered]") {
+    const auto docs = random_sparse_rows(4000, 1000, 30, 61);
+    const auto queries = random_sparse_rows(50, 1000, 12, 62);
+    for (auto fv : {ForwardValueType::f32, ForwardValueType::f16, ForwardValueType::u8}) {
+        ClusteredIndexParams params;
+        params.lambda = 400;
+        params.centroid_fraction = 0.1;
+        params.alpha = 0.5;
+        params.forward_values = fv;
+        params.threads = 2;
+        const auto index = ClusteredInvertedIndex::build(docs, params);
+        REQUIRE(index.size() == 4000);
+        REQUIRE(index.dimension() == 1000);
+        REQUIRE(index.block_count() > 0);
+        std::vector<SearchResults<>> truth, got;
+        ClusteredSearchParams sp;
+        sp.query_cut = 12;
+        sp.heap_factor = 0.5f;
+        for (std::size_t q = 0; q < queries.rows(); ++q) {
+            truth.push_back(brute_force_search(docs, queries.row(q), 10));
+            got.push_back(index.search(queries.row(q), 10, sp));
+            for (std::size_t i = 1; i < got.back().size(); ++i) REQUIRE(!ranks_before(got.back()[i], got.back()[i - 1]));
+            const auto exact = index.search_exact(queries.row(q), 10);
+            if (fv == ForwardValueType::f32) {
+                sparse_test::require_same_results(exact, truth.back(), 0.0);
+            } else {
+                REQUIRE(exact.size() == truth.back().size());
+                for (const auto& h : exact) REQUIRE(index.score(queries.row(q), h.id) == Approx(h.score).epsilon(1e-4).margin(1e-4));
+            }
+        }
+        INFO("forward values " << forward_value_type_name(fv));
+        CHECK(recall_at(got, truth) >= (fv == ForwardValueType::u8 ? 0.9 : 0.95));
+        // every returned score is the stored-weight inner product
+        for (std::size_t q = 0; q < 5; ++q)
+            for (const auto& h : got[q]) REQUIRE(index.score(queries.row(q), h.id) == Approx(h.score).epsilon(1e-4).margin(1e-5));
+    }
+}
+
+TEST_CASE("clustered index: lambda >= list lengths and heap_factor 0 make search exact", "[sparse][clustered]") {
+    const auto docs = random_sparse_rows(1500, 300, 20, 71);
+    const auto queries = random_sparse_rows(30, 300, 8, 72);
+    ClusteredIndexParams params;
+    params.lambda = 100000;
+    params.forward_values = ForwardValueType::f32;
+    const auto index = ClusteredInvertedIndex::build(docs, params);
+    REQUIRE(index.posting_count() == docs.nnz());
+    ClusteredSearchParams sp;
+    sp.query_cut = 1000;
+    sp.heap_factor = 0.0f;
+    for (std::size_t q = 0; q < queries.rows(); ++q)
+        sparse_test::require_same_results(index.search(queries.row(q), 10, sp), brute_force_search(docs, queries.row(q), 10), 1e-5);
+}
+
+TEST_CASE("clustered index: global-threshold pruning, knn graph, batch search", "[sparse][clustered]") {
+    const auto docs = random_sparse_rows(3000, 800, 25, 81);
+    const auto queries = random_sparse_rows(40, 800, 10, 82);
+    ClusteredIndexParams params;
+    params.pruning = PruningStrategy::global_threshold;
+    params.lambda = 80;
+    params.max_fraction = 2.0;
+    params.knn = 8;
+    params.threads = 2;
+    const auto index = ClusteredInvertedIndex::build(docs, params);
+    REQUIRE(index.posting_count() <= 80 * 800);
+    REQUIRE(index.knn_degree() == 8);
+    REQUIRE(index.neighbours(5).size() == 8);
+    // per-list cap
+    ClusteredSearchParams sp;
+    sp.query_cut = 4;
+    sp.heap_factor = 1.0f;
+    std::vector<SearchResults<>> truth, plain, refined;
+    for (std::size_t q = 0; q < queries.rows(); ++q) {
+        truth.push_back(brute_force_search(docs, queries.row(q), 10));
+        plain.push_back(index.search(queries.row(q), 10, sp));
+        ClusteredSearchParams with_graph = sp;
+        with_graph.knn = 8;
+        refined.push_back(index.search(queries.row(q), 10, with_graph));
+    }
+    CHECK(recall_at(refined, truth) >= recall_at(plain, truth));
+    const auto batch = index.search_batch(queries, 10, sp, 2);
+    REQUIRE(batch.size() == queries.rows());
+    for (std::size_t q = 0; q < queries.rows(); ++q) REQUIRE(batch[q] == plain[q]);
+}
+
+TEST_CASE("clustered index: bad input throws Error and leaves the index usable", "[sparse][clustered][errors]") {
+    const auto docs = random_sparse_rows(500, 100, 10, 91);
+    const auto index = ClusteredInvertedIndex::build(docs);
+    const std::uint32_t good_ids[] = {1, 5, 9};
+    const float good_values[] = {0.5f, 1.0f, 2.0f};
+    const SparseVectorView<float> good{good_ids, good_values};
+    const auto before = index.search(good, 5);
+    const std::uint32_t unsorted[] = {5, 1, 9};
+    REQUIRE_THROWS_AS(index.search({unsorted, good_values}, 5), Error);
+    const float nan_values[] = {0.5f, std::nanf(""), 2.0f};
+    REQUIRE_THROWS_AS(index.search({good_ids, nan_values}, 5), Error);
+    const std::uint32_t too_big[] = {1, 5, 100};
+    REQUIRE_THROWS_AS(index.search({too_big, good_values}, 5), Error);
+    REQUIRE_THROWS_AS(index.search(good, 0), Error);
+    REQUIRE_THROWS_AS(index.search_exact(good, 0), Error);
+    ClusteredSearchParams bad;
+    bad.query_cut = 0;
+    REQUIRE_THROWS_AS(index.search(good, 5, bad), Error);
+    bad.query_cut = 5;
+    bad.heap_factor = std::nanf("");
+    REQUIRE_THROWS_AS(index.search(good, 5, bad), Error);
+    REQUIRE_THROWS_AS(index.score(good, 500), Error);
+    CsrMatrix<float> wrong_dim(7);
+    REQUIRE_THROWS_AS(index.search_batch(wrong_dim, 5), Error);
+    ClusteredIndexParams bp;
+    bp.centroid_fraction = 0.0;
+    REQUIRE_THROWS_AS(ClusteredInvertedIndex::build(docs, bp), Error);
+    bp = {};
+    bp.alpha = 1.5;
+    REQUIRE_THROWS_AS(ClusteredInvertedIndex::build(docs, bp), Error);
+    bp = {};
+    bp.lambda = 0;
+    REQUIRE_THROWS_AS(ClusteredInvertedIndex::build(docs, bp), Error);
+    REQUIRE(index.search(good, 5) == before);
+}
+
+TEST_CASE("clustered index: vocabulary beyond 65,536 terms (u32 forward ids)", "[sparse][clustered]") {
+    auto docs = random_sparse_rows(800, 200000, 20, 101, false);
+    const auto index = ClusteredInvertedIndex::build(docs);
+    REQUIRE(index.dimension() == 200000);
+    REQUIRE(index.forward_index().layout().wide_ids);
+    const auto queries = random_sparse_rows(10, 200000, 30, 102, false);
+    ClusteredIndexParams exact_params;
+    exact_params.forward_values = ForwardValueType::f32;
+    const auto exact_index = ClusteredInvertedIndex::build(docs, exact_params);
+    for (std::size_t q = 0; q < queries.rows(); ++q) {
+        sparse_test::require_same_results(exact_index.search_exact(queries.row(q), 5), brute_force_search(docs, queries.row(q), 5), 0.0);
+        const auto doc = index.document(3);
+        REQUIRE(doc.ids == std::vector<std::uint32_t>(docs.row(3).ids.begin(), docs.row(3).ids.end()));
+    }
+}
+
+TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall", "[sparse][clustered][data]") {
+    SPARSEDENSE_REQUIRE_SHARED_DATA(corpus_path, "splade-beir/corpus.csr");
+    SPARSEDENSE_REQUIRE_SHARED_DATA(queries_path, "splade-beir/queries.csr");
+    const auto corpus = sparse_test::read_csr(corpus_path);
+    const auto queries = sparse_test::read_csr(queries_path);
+    ClusteredIndexParams params;
+    params.threads = 2;
+    const auto index = ClusteredInvertedIndex::build(corpus, params);
+    const auto exact = InvertedIndex::build(corpus);
+#ifdef __SANITIZE_ADDRESS__
+    const std::size_t nq = 20;
+#else
+    const std::size_t nq = 100;
+#endif
+    std::vector<SearchResults<>> truth, got;
+    ClusteredSearchParams sp;
+    sp.query_cut = 10;
+    sp.heap_factor = 0.8f;
+    for (std::size_t q = 0; q < nq; ++q) {
+        truth.push_back(exact.search(queries.row(q * 9), 10));
+        got.push_back(index.search(queries.row(q * 9), 10, sp));
+    }
+    CHECK(recall_at(got, truth) >= 0.95);
+}
