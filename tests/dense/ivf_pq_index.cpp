@@ -180,6 +180,8 @@ TEST_CASE("ivf-pq rejects bad input and stays usable", "[dense][ivfpq][errors]")
     FlatIndex flat(d, Metric::inner_product);
     flat.add(view);
     CHECK(index.search(q, 5, {.nprobe = 8, .refine_factor = 200})[0].id == flat.search(q, 1)[0].id);
+    CHECK_THROWS_AS(index.train(view), Error);  // retraining a filled index
+    CHECK(index.search(q, 3, {.nprobe = 8, .refine_factor = std::size_t{1} << 62}).size() == 3);  // huge refine factor is capped
     CHECK_THROWS_AS(IvfPqIndex<>(d, Metric::l2, small_params(0, 4, 4)), Error);
     CHECK_THROWS_AS(IvfPqIndex<>(d, Metric::l2, small_params(8, 4, 5)), Error);
 }

@@ -28,6 +28,7 @@
 #include "sparsedense/dense/detail/parallel.hpp"
 #include "sparsedense/dense/metric.hpp"
 #include "sparsedense/dense/vector_store.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
 namespace sparsedense {
@@ -132,7 +133,35 @@ public:
         return index;
     }
 
+    static constexpr std::uint32_t kFormatVersion = 1;
+
+    /// Writes the index atomically (temp file + fsync + rename) in the section format of io/binary_format.hpp.
+    void save(const std::string& path) const {
+        const FileMeta meta{dim_, static_cast<std::uint32_t>(metric_), static_cast<std::uint32_t>(store_.encoding()), store_.size()};
+        io::SectionWriter w("FlatIndex", kFormatVersion);
+        w.add_value("meta", meta);
+        store_.add_sections(w, "");
+        w.write(path);
+    }
+    /// Maps and validates a file written by save() (throws Error on a corrupt, truncated or foreign file).
+    static FlatIndex load(const std::string& path) {
+        const io::SectionReader r(path, "FlatIndex", kFormatVersion, kFormatVersion);
+        const auto meta = r.value<FileMeta>("meta");
+        if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > 4)
+            r.fail(ErrorKind::corrupt_file, "invalid index header (dimension ", meta.dimension, ", metric ", meta.metric, ", encoding ", meta.encoding, ")");
+        const auto enc = static_cast<VectorEncoding>(meta.encoding);
+        if (meta.count > r.span<std::uint8_t>("values").size()) r.fail(ErrorKind::corrupt_file, "vector count ", meta.count, " exceeds the data");
+        return from_store(static_cast<Metric>(meta.metric), VectorStore::read_sections(r, "", meta.dimension, enc, meta.count));
+    }
+
 private:
+    struct FileMeta {
+        std::uint64_t dimension;
+        std::uint32_t metric;
+        std::uint32_t encoding;
+        std::uint64_t count;
+    };
+
     static constexpr std::size_t kChunk = 1024;       // rows per single-query chunk (multiple of 4)
     static constexpr std::size_t kQueryBlock = 32;    // queries per batch block
     static constexpr std::size_t kRowBlock = 256;     // rows per batch block (multiple of 4)

@@ -42,6 +42,7 @@
 #include "sparsedense/dense/opq.hpp"
 #include "sparsedense/dense/product_quantizer.hpp"
 #include "sparsedense/dense/vector_store.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
 namespace sparsedense {
@@ -111,6 +112,7 @@ public:
 
     /// Learns the coarse quantizer, the optional OPQ rotation and the PQ codebooks from `data` (>= nlist rows).
     void train(DenseMatrixView<const float> data) {
+        if (!external_.empty()) raise(ErrorKind::invalid_argument, "ivf-pq: train() on an index that already holds vectors (build a new index)");
         validate_dimension(dim_, data.cols, "training vectors");
         if (data.rows < params_.nlist) raise(ErrorKind::invalid_argument, "ivf-pq: ", data.rows, " training vectors for nlist = ", params_.nlist);
         if (data.rows < pq_.ksub()) raise(ErrorKind::invalid_argument, "ivf-pq: ", data.rows, " training vectors for ", pq_.ksub(), " PQ centroids");
@@ -292,7 +294,121 @@ public:
         return ix;
     }
 
+    static constexpr std::uint32_t kFormatVersion = 1;
+
+    /// Writes the index atomically (temp file + fsync + rename) in the section format of io/binary_format.hpp.
+    void save(const std::string& path) const {
+        require_trained();
+        FileMeta meta{};
+        meta.dimension = dim_;
+        meta.metric = static_cast<std::uint32_t>(metric_);
+        meta.id_bytes = sizeof(Id);
+        meta.nlist = params_.nlist;
+        meta.m = params_.m;
+        meta.nbits = params_.nbits;
+        meta.by_residual = params_.by_residual;
+        meta.keep_vectors = params_.keep_vectors;
+        meta.refine_encoding = static_cast<std::uint32_t>(params_.refine_encoding);
+        meta.opq = !rotation_.values().empty();
+        meta.explicit_ids = explicit_ids_;
+        meta.entries = external_.size();
+        std::vector<std::uint64_t> id_offsets(lists_.size() + 1, 0), code_offsets(lists_.size() + 1, 0);
+        for (std::size_t l = 0; l < lists_.size(); ++l) {
+            id_offsets[l + 1] = id_offsets[l] + lists_[l].ids.size();
+            code_offsets[l + 1] = code_offsets[l] + lists_[l].codes.size();
+        }
+        std::vector<std::uint32_t> ids;
+        std::vector<std::uint8_t> codes;
+        ids.reserve(id_offsets.back());
+        codes.reserve(code_offsets.back());
+        for (const auto& l : lists_) {
+            ids.insert(ids.end(), l.ids.begin(), l.ids.end());
+            codes.insert(codes.end(), l.codes.begin(), l.codes.end());
+        }
+        io::SectionWriter w("IvfPqIndex", kFormatVersion);
+        w.add_value("meta", meta);
+        w.add<float>("centroids", centroids_.values());
+        w.add<float>("rotation", rotation_.values());
+        w.add<float>("codebooks", pq_.codebooks());
+        w.add("id_offsets", id_offsets);
+        w.add("code_offsets", code_offsets);
+        w.add("list_ids", ids);
+        w.add("codes", codes);
+        w.add("external", external_);
+        w.add("list_of", list_of_);
+        if (params_.keep_vectors) store_.add_sections(w, "s_");
+        w.write(path);
+    }
+
+    /// Maps and validates a file written by save(): every size, offset and id is checked before use, so a corrupt,
+    /// truncated, foreign or wrong-version file throws Error and never yields a broken index.
+    static IvfPqIndex load(const std::string& path) {
+        const io::SectionReader r(path, "IvfPqIndex", kFormatVersion, kFormatVersion);
+        const auto meta = r.value<FileMeta>("meta");
+        const std::size_t d = meta.dimension;
+        if (d == 0 || d > (1u << 24) || meta.metric > 2 || meta.nlist == 0 || meta.nlist > (1u << 28) || meta.m == 0 || meta.m > d ||
+            (meta.nbits != 4 && meta.nbits != 8) || (meta.nbits == 4 && meta.m > 256) || meta.refine_encoding > 4 || meta.by_residual > 1 ||
+            meta.keep_vectors > 1 || meta.opq > 1 || meta.explicit_ids > 1 || meta.entries >= kRemoved)
+            r.fail(ErrorKind::corrupt_file, "invalid index header");
+        if (meta.id_bytes != sizeof(Id))
+            r.fail(ErrorKind::invalid_data, "file holds ", meta.id_bytes * 8, "-bit ids, this index type uses ", sizeof(Id) * 8, "-bit ids");
+        IvfPqParams p;
+        p.nlist = meta.nlist;
+        p.m = meta.m;
+        p.nbits = meta.nbits;
+        p.by_residual = meta.by_residual != 0;
+        p.keep_vectors = meta.keep_vectors != 0;
+        p.refine_encoding = static_cast<VectorEncoding>(meta.refine_encoding);
+        p.opq = meta.opq != 0;
+        const std::size_t nlist = meta.nlist;
+        const auto cents = r.span<float>("centroids", nlist * d);
+        const auto rot = r.span<float>("rotation", meta.opq ? d * d : 0);
+        const auto codebooks = r.span<float>("codebooks", d * (std::size_t{1} << meta.nbits));
+        const auto id_off = r.span<std::uint64_t>("id_offsets", nlist + 1);
+        const auto code_off = r.span<std::uint64_t>("code_offsets", nlist + 1);
+        const auto ids = r.span<std::uint32_t>("list_ids");
+        const auto codes = r.span<std::uint8_t>("codes");
+        if (id_off[0] != 0 || code_off[0] != 0 || id_off[nlist] != ids.size() || code_off[nlist] != codes.size())
+            r.fail(ErrorKind::corrupt_file, "list offsets do not match the list data");
+        std::vector<List> lists(nlist);
+        for (std::size_t l = 0; l < nlist; ++l) {
+            if (id_off[l + 1] < id_off[l] || code_off[l + 1] < code_off[l]) r.fail(ErrorKind::corrupt_file, "list offsets are not increasing");
+            lists[l].ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(id_off[l]), ids.begin() + static_cast<std::ptrdiff_t>(id_off[l + 1]));
+            lists[l].codes.assign(codes.begin() + static_cast<std::ptrdiff_t>(code_off[l]), codes.begin() + static_cast<std::ptrdiff_t>(code_off[l + 1]));
+        }
+        DenseMatrix<float> centroids(nlist, d), rotation;
+        std::copy(cents.begin(), cents.end(), centroids.data());
+        if (meta.opq) {
+            rotation = DenseMatrix<float>(d, d);
+            std::copy(rot.begin(), rot.end(), rotation.data());
+        }
+        const auto ext = r.span<Id>("external", meta.entries);
+        const auto lof = r.span<std::uint32_t>("list_of", meta.entries);
+        VectorStore store;
+        if (p.keep_vectors) store = VectorStore::read_sections(r, "s_", d, p.refine_encoding, meta.entries);
+        IvfPqIndex ix = from_parts(d, static_cast<Metric>(meta.metric), p, std::move(centroids), std::move(rotation), codebooks, std::move(lists),
+                                   std::move(store), std::vector<Id>(ext.begin(), ext.end()), std::vector<std::uint32_t>(lof.begin(), lof.end()),
+                                   meta.explicit_ids != 0);
+        if (ix.explicit_ids_ && ix.lookup_.size() != ix.live_) r.fail(ErrorKind::corrupt_file, "duplicate external ids");
+        return ix;
+    }
+
 private:
+    struct FileMeta {
+        std::uint64_t dimension;
+        std::uint32_t metric;
+        std::uint32_t id_bytes;
+        std::uint64_t nlist;
+        std::uint64_t m;
+        std::uint32_t nbits;
+        std::uint32_t by_residual;
+        std::uint32_t keep_vectors;
+        std::uint32_t refine_encoding;
+        std::uint32_t opq;
+        std::uint32_t explicit_ids;
+        std::uint64_t entries;
+    };
+
     struct Scratch {
         std::vector<float> query, residual, coarse, lut;
         QuantizedLut qlut;
@@ -442,7 +558,9 @@ private:
         const auto probes = s.probes.finalize();
         // 2. scan the probed lists, keeping the best `ncand` by PQ distance (lower is better; stored negated)
         const bool rerank = params_.keep_vectors && sp.refine_factor > 0;
-        const std::size_t ncand = std::max<std::size_t>(k, k * std::max<std::size_t>(sp.refine_factor, 1));
+        // candidates kept from the scan: k * refine_factor, never more than the index holds (nor overflowing)
+        const std::size_t rf = std::max<std::size_t>(sp.refine_factor, 1);
+        const std::size_t ncand = std::max(k, rf > live_ / k + 1 ? live_ : k * rf);
         s.candidates.reset(ncand);
         s.lut.resize(m * ksub);
         const bool shared_lut = !l2 || !params_.by_residual;
@@ -473,7 +591,7 @@ private:
         s.final_top.reset(k);
         if (rerank) {
             const float qn = l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
-            constexpr std::size_t kAhead = 4;
+            constexpr std::size_t kAhead = 12;  // random reads: keep several vectors in flight
             for (std::size_t i = 0; i < std::min(kAhead, cands.size()); ++i) store_.prefetch(cands[i].id);
             for (std::size_t i = 0; i < cands.size(); ++i) {
                 if (i + kAhead < cands.size()) store_.prefetch(cands[i + kAhead].id);

@@ -6,7 +6,8 @@
 //     proportional to its squared distance to the nearest seed so far) over a bounded sub-sample, or k distinct
 //     random points.
 //   * Training on a sample: at most k * max_points_per_centroid points (seeded sample without replacement).
-//   * Assignment step as a matrix product: |x - c|^2 = |x|^2 - 2 x.c + |c|^2, with the x.c block computed either
+//   * Assignment step as a matrix product (for d <= 16, e.g. PQ sub-spaces, all k distances of a point are computed
+//     at once from the transposed centroids instead): |x - c|^2 = |x|^2 - 2 x.c + |c|^2, with the x.c block computed either
 //     by the library's register-blocked, run-time dispatched simd::dot_block (default: AVX-512 on this CPU) or by
 //     Eigen's GEMM (Eigen is compiled for the build's baseline ISA since the library uses no -march flags, which
 //     makes it slower here; kept as an option and as a cross-check).
@@ -33,7 +34,9 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
+#include "sparsedense/dense/detail/argmin_kernels.hpp"
 #include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/dense/detail/pq_lut_kernels.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
 namespace sparsedense {
@@ -238,6 +241,26 @@ private:
         for (std::size_t c = 0; c < k; ++c) cnorm[c] = simd::dot(centroids_.row(c).data(), centroids_.row(c).data(), d);
         constexpr std::size_t kBlock = 256;
         const std::size_t blocks = (n + kBlock - 1) / kBlock;
+        if (d <= kSmallDimension && !params_.use_eigen_gemm) {
+            // Few dimensions (PQ sub-spaces): a dot product per pair wastes most of a SIMD register and its
+            // horizontal sum, so compute all k distances of a point at once from the transposed centroids
+            // (d x k: one AXPY of k floats per dimension, as for PQ lookup tables).
+            std::vector<float> t(d * k);
+            for (std::size_t c = 0; c < k; ++c)
+                for (std::size_t j = 0; j < d; ++j) t[j * k + c] = centroids_[c][j];
+            const std::size_t offsets[2] = {0, d};
+            detail::parallel_for(blocks, params_.threads, [&](std::size_t b0, std::size_t b1, std::size_t) {
+                std::vector<float> dist(kBlock * k);
+                for (std::size_t b = b0; b < b1; ++b) {
+                    const std::size_t first = b * kBlock, cnt = std::min(kBlock, n - first);
+                    for (std::size_t i = 0; i < cnt; ++i)
+                        detail::pq_lut::build(data.row_data(first + i), t.data(), offsets, 1, k, cnorm.data(), true, dist.data() + i * k);
+                    detail::argmin::nearest(dist.data(), cnt, k, k, nullptr, out + first, out_dist + first);
+                    for (std::size_t i = 0; i < cnt; ++i) out_dist[first + i] = std::max(0.0f, out_dist[first + i]);
+                }
+            });
+            return;
+        }
         auto work = [&](std::size_t b0, std::size_t b1, std::size_t) {
             std::vector<float> dots(kBlock * k);
             for (std::size_t b = b0; b < b1; ++b) {
@@ -249,26 +272,18 @@ private:
                 } else {
                     simd::dot_block(data.row_data(first), cnt, data.stride, centroids_.data(), k, d, d, dots.data(), k);
                 }
+                detail::argmin::nearest(dots.data(), cnt, k, k, cnorm.data(), out + first, out_dist + first);
                 for (std::size_t i = 0; i < cnt; ++i) {
-                    const float* row = dots.data() + i * k;
-                    float best = std::numeric_limits<float>::max();
-                    std::uint32_t arg = 0;
-                    for (std::size_t c = 0; c < k; ++c) {
-                        const float v = cnorm[c] - 2.0f * row[c];
-                        if (v < best) {
-                            best = v;
-                            arg = static_cast<std::uint32_t>(c);
-                        }
-                    }
                     const float xn = simd::dot(data.row_data(first + i), data.row_data(first + i), d);
-                    out[first + i] = arg;
-                    out_dist[first + i] = std::max(0.0f, xn + best);
+                    out_dist[first + i] = std::max(0.0f, xn + out_dist[first + i]);
                 }
             }
         };
         if (params_.use_eigen_gemm) work(0, blocks, 0);  // Eigen threads its own GEMM when built with OpenMP
         else detail::parallel_for(blocks, params_.threads, work);
     }
+
+    static constexpr std::size_t kSmallDimension = 16;
 
     KMeansParams params_;
     DenseMatrix<float> centroids_;

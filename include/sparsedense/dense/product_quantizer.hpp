@@ -29,6 +29,7 @@
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/dense/detail/fast_scan_kernels.hpp"
 #include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/dense/detail/pq_lut_kernels.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
@@ -79,6 +80,7 @@ public:
     void set_codebooks(std::span<const float> values) {
         if (values.size() != dim_ * ksub()) raise(ErrorKind::corrupt_file, "product quantizer: codebooks have ", values.size(), " values, expected ", dim_ * ksub());
         codebooks_.assign(values.begin(), values.end());
+        build_transposed();
     }
 
     /// Learns the M codebooks with k-means on (a sample of) the rows.
@@ -109,25 +111,25 @@ public:
             }
         });
         codebooks_ = std::move(cb);
+        build_transposed();
     }
 
-    /// Nearest-centroid code of one vector: codes[m] (one byte per sub-quantizer, unpacked).
-    void encode(const float* x, std::uint8_t* codes) const noexcept {
+    /// Nearest-centroid code of one vector: codes[m] (one byte per sub-quantizer, unpacked). The squared distances
+    /// to every centroid come from the L2 lookup table of x (SIMD), then an argmin per sub-space (ties: smaller code).
+    void encode(const float* x, std::uint8_t* codes) const {
+        static thread_local std::vector<float> lut;
         const std::size_t k = ksub();
+        lut.resize(m_ * k);
+        compute_lut(x, true, lut.data());
         for (std::size_t s = 0; s < m_; ++s) {
-            const std::size_t ds = sub_dim(s);
-            const float* xs = x + offsets_[s];
-            float best = std::numeric_limits<float>::max();
+            const float* t = lut.data() + s * k;
+            float best = t[0];
             std::size_t arg = 0;
-            for (std::size_t c = 0; c < k; ++c) {
-                const float* cc = centroid(s, c);
-                float d = 0.0f;
-                for (std::size_t j = 0; j < ds; ++j) d += (xs[j] - cc[j]) * (xs[j] - cc[j]);
-                if (d < best) {
-                    best = d;
+            for (std::size_t c = 1; c < k; ++c)
+                if (t[c] < best) {
+                    best = t[c];
                     arg = c;
                 }
-            }
             codes[s] = static_cast<std::uint8_t>(arg);
         }
     }
@@ -149,22 +151,7 @@ public:
     /// Float LUT (m x ksub, row-major) of "lower is better" distances: squared L2 per sub-space (l2 = true) or the
     /// negated inner product (l2 = false).
     void compute_lut(const float* query, bool l2, float* lut) const noexcept {
-        const std::size_t k = ksub();
-        for (std::size_t s = 0; s < m_; ++s) {
-            const std::size_t ds = sub_dim(s);
-            const float* qs = query + offsets_[s];
-            float* out = lut + s * k;
-            const float* cb = centroid(s, 0);
-            for (std::size_t c = 0; c < k; ++c) {
-                const float* cc = cb + c * ds;
-                float acc = 0.0f;
-                if (l2)
-                    for (std::size_t j = 0; j < ds; ++j) acc += (qs[j] - cc[j]) * (qs[j] - cc[j]);
-                else
-                    for (std::size_t j = 0; j < ds; ++j) acc -= qs[j] * cc[j];
-                out[c] = acc;
-            }
-        }
+        detail::pq_lut::build(query, transposed_.data(), offsets_.data(), m_, ksub(), centroid_norms_.data(), l2, lut);
     }
 
     /// ADC: sum of the LUT entries of an unpacked code.
@@ -177,29 +164,9 @@ public:
 
     /// Quantizes a 4-bit float LUT (m x 16) to u8 for the fast-scan kernels (see QuantizedLut).
     void quantize_lut(const float* lut, QuantizedLut& out) const {
-        const std::size_t pairs = detail::fast_scan::pairs_for(m_);
-        out.table.assign(pairs * 32, 0);
-        float max_range = 0.0f, sum_range = 0.0f, bias = 0.0f;
-        float mins[256];
-        for (std::size_t s = 0; s < m_; ++s) {
-            const float* t = lut + s * 16;
-            const float lo = *std::min_element(t, t + 16), hi = *std::max_element(t, t + 16);
-            mins[s] = lo;
-            bias += lo;
-            max_range = std::max(max_range, hi - lo);
-            sum_range += hi - lo;
-        }
-        float scale = max_range > 0.0f ? 255.0f / max_range : 1.0f;
-        if (sum_range * scale > 65535.0f) scale = 65535.0f / sum_range;
-        for (std::size_t s = 0; s < m_; ++s) {
-            const float* t = lut + s * 16;
-            for (std::size_t c = 0; c < 16; ++c) {
-                const float v = std::nearbyint((t[c] - mins[s]) * scale);
-                out.table[s * 16 + c] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f));
-            }
-        }
-        out.bias = bias;
-        out.scale = scale;
+        const std::size_t bytes = detail::fast_scan::pairs_for(m_) * 32;
+        if (out.table.size() != bytes) out.table.assign(bytes, 0);  // the padding sub-quantizer stays zero
+        detail::pq_lut::quantize(lut, m_, out.table.data(), out.bias, out.scale);
     }
 
     /// Packs n unpacked 4-bit codes (n x m) into fast-scan blocks (ceil(n / 32) blocks; missing vectors code 0).
@@ -227,7 +194,25 @@ private:
 
     std::size_t dim_ = 0, m_ = 0, nbits_ = 8;
     std::vector<std::size_t> offsets_;
+    void build_transposed() {
+        const std::size_t k = ksub();
+        transposed_.assign(dim_ * k, 0.0f);
+        centroid_norms_.assign(m_ * k, 0.0f);
+        for (std::size_t s = 0; s < m_; ++s)
+            for (std::size_t c = 0; c < k; ++c) {
+                const float* cc = centroid(s, c);
+                float n2 = 0.0f;
+                for (std::size_t j = 0; j < sub_dim(s); ++j) {
+                    transposed_[(offsets_[s] + j) * k + c] = cc[j];
+                    n2 += cc[j] * cc[j];
+                }
+                centroid_norms_[s * k + c] = n2;
+            }
+    }
+
     std::vector<float> codebooks_;  // sub-space s: ksub x sub_dim(s) floats starting at offsets_[s] * ksub
+    std::vector<float> transposed_;      // d x ksub: row j = dimension j of every centroid of its sub-space
+    std::vector<float> centroid_norms_;  // m x ksub squared norms
 };
 
 }  // namespace sparsedense

@@ -24,6 +24,7 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
 namespace sparsedense {
@@ -219,7 +220,7 @@ public:
         auto check = [](bool ok, const char* what) {
             if (!ok) raise(ErrorKind::corrupt_file, "vector store: inconsistent ", what);
         };
-        check(bytes.size() == count * dimension * vb, "value bytes");
+        check(bytes.size() % (dimension * vb) == 0 && bytes.size() / (dimension * vb) == count, "value bytes");
         check(row_scales.size() == (encoding == VectorEncoding::int8_per_vector ? count : 0), "row scales");
         check(row_norms.size() == (s.is_int8() ? count : 0), "row norms");
         check(dim_scales.size() == (encoding == VectorEncoding::int8_per_dimension && count ? dimension : 0), "dimension scales");
@@ -229,6 +230,20 @@ public:
         s.dim_scale_.assign(dim_scales.begin(), dim_scales.end());
         s.size_ = count;
         return s;
+    }
+
+    /// Adds this store's arrays to a file being written (names prefixed by `prefix`, at most 5 characters).
+    void add_sections(io::SectionWriter& w, const std::string& prefix) const {
+        w.add<std::uint8_t>(prefix + "values", std::span<const std::uint8_t>(bytes_.data(), bytes_.size()));
+        w.add<float>(prefix + "rscale", row_scale_);
+        w.add<float>(prefix + "rnorm", row_norm2_);
+        w.add<float>(prefix + "dscale", dim_scale_);
+    }
+    /// Reads a store written by add_sections (copied out of the validated mapping).
+    static VectorStore read_sections(const io::SectionReader& r, const std::string& prefix, std::size_t dimension, VectorEncoding encoding,
+                                     std::size_t count) {
+        return from_raw(dimension, encoding, count, r.span<std::uint8_t>(prefix + "values"), r.span<float>(prefix + "rscale"),
+                        r.span<float>(prefix + "rnorm"), r.span<float>(prefix + "dscale"));
     }
 
 private:

@@ -1,0 +1,233 @@
+// dense_bench: recall@10 vs latency/throughput of the dense indexes (FlatIndex, IvfPqIndex 8-bit ADC and 4-bit
+// fast-scan) on an fvecs data set or on seeded synthetic clustered data.
+//
+//   dense_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10]
+//               [--threads 1] [--csv] [--max-queries N] [--synthetic N [--dim D]]
+//               [--nlist a,b] [--m a,b] [--nbits 4,8] [--nprobe a,b] [--refine a,b] [--refine-encoding f16]
+//               [--opq] [--no-flat] [--repeat R]
+//
+// For every configuration it prints recall@10 against the ground truth (computed exactly with FlatIndex when no
+// file is given), the mean single-thread latency of one query at a time (mode "single"), and the throughput of
+// search_batch over --threads threads (mode "batch"), with bytes per vector and build seconds in the build
+// parameters. --csv prints exactly one header line and the rows in the columns shared with sparse_bench.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/ivf_pq_index.hpp"
+#include "sparsedense/io/vecs_file.hpp"
+
+using namespace sparsedense;
+using bench::ResultRow;
+
+namespace {
+
+const char* kUsage =
+    "dense_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10] [--threads 1]\n"
+    "            [--csv] [--max-queries N] [--synthetic N [--dim 128]] [--nlist a,b] [--m a,b] [--nbits 4,8]\n"
+    "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
+    "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
+    "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
+    "  --repeat R      time each single-thread configuration R times and keep the fastest run (noisy machines)\n"
+    "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads";
+
+/// n x d points around `clusters` Gaussian centres with per-cluster scales (seeded).
+DenseMatrix<float> synthetic(std::size_t n, std::size_t d, std::size_t clusters, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::mt19937_64 centre_rng(12345);  // same centres for base and queries
+    std::vector<float> centres(clusters * d);
+    for (auto& c : centres) c = normal(centre_rng);
+    DenseMatrix<float> out(n, d);
+    std::uniform_int_distribution<std::size_t> pick(0, clusters - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t c = pick(rng);
+        for (std::size_t j = 0; j < d; ++j) out[i][j] = centres[c * d + j] + 0.6f * normal(rng);
+    }
+    return out;
+}
+
+std::vector<std::size_t> as_sizes(const std::vector<double>& v) {
+    std::vector<std::size_t> out;
+    for (double x : v) out.push_back(static_cast<std::size_t>(x));
+    return out;
+}
+
+std::size_t round_pow2(double x) {
+    std::size_t p = 1;
+    while (static_cast<double>(p) * 1.41 < x) p *= 2;
+    return p;
+}
+
+template <class SearchOne, class SearchBatch>
+void measure(const std::string& index, const std::string& build_params, const std::string& search_params, double build_s,
+             double index_bytes, DenseMatrixView<const float> queries, DenseMatrixView<const std::int32_t> truth, std::size_t k,
+             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, bench::ResultTable& table, bool csv) {
+    const std::size_t nq = queries.rows;
+    std::vector<SearchResults<>> results(nq);
+    for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
+    double best_total = 1e300;
+    std::vector<double> latencies(nq), best_latencies;
+    for (int r = 0; r < repeat; ++r) {
+        bench::Timer total;
+        for (std::size_t i = 0; i < nq; ++i) {
+            bench::Timer t;
+            results[i] = one(queries.row(i));
+            latencies[i] = t.microseconds();
+        }
+        const double s = total.seconds();
+        if (s < best_total) {
+            best_total = s;
+            best_latencies = latencies;
+        }
+    }
+    const auto lat = bench::summarize_latencies(best_latencies);
+    ResultRow row;
+    row.index = index;
+    row.build_params = build_params;
+    row.search_params = search_params;
+    row.build_s = build_s;
+    row.recall_at_10 = bench::recall_at_k(results, truth, std::min<std::size_t>(k, 10));
+    row.us_per_query = best_total * 1e6 / static_cast<double>(nq);
+    row.qps = static_cast<double>(nq) / best_total;
+    row.mode = "single";
+    row.search_threads = 1;
+    row.p99_us = lat.p99_us;
+    row.index_bytes = index_bytes;
+    if (csv) bench::ResultTable::print_csv_row(row);
+    table.add(row);
+    bench::Timer bt;
+    const auto batch_results = batch(queries, threads);
+    const double bs = bt.seconds();
+    row.mode = "batch";
+    row.search_threads = static_cast<int>(threads);
+    row.recall_at_10 = bench::recall_at_k(batch_results, truth, std::min<std::size_t>(k, 10));
+    row.qps = static_cast<double>(nq) / bs;
+    row.us_per_query = bs * 1e6 / static_cast<double>(nq);
+    row.p99_us = 0;
+    if (csv) bench::ResultTable::print_csv_row(row);
+    table.add(row);
+    if (!csv) std::fprintf(stderr, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
+                           build_params.c_str(), search_params.c_str(), table.rows()[table.rows().size() - 2].recall_at_10,
+                           table.rows()[table.rows().size() - 2].us_per_query, lat.p50_us, row.qps, threads);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bench::Arguments args(argc, argv,
+                          {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
+                           "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads"},
+                          {"--csv", "--opq", "--no-flat"}, kUsage);
+    try {
+        const bool csv = args.has("--csv");
+        const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
+        const std::size_t threads = static_cast<std::size_t>(args.get_int("--threads", 1));
+        const int repeat = static_cast<int>(args.get_int("--repeat", 1));
+        const std::size_t max_queries = static_cast<std::size_t>(args.get_int("--max-queries", 1000));
+        const Metric metric = parse_metric(args.get("--metric", args.has("--synthetic") ? "l2" : ""));
+        if (k == 0 || k > 100) args.die("--k must be in 1..100");
+
+        DenseMatrix<float> base, queries;
+        DenseMatrix<std::int32_t> truth;
+        std::string data_name;
+        if (args.has("--synthetic")) {
+            const std::size_t n = static_cast<std::size_t>(args.get_int("--synthetic", 100000));
+            const std::size_t d = static_cast<std::size_t>(args.get_int("--dim", 128));
+            base = synthetic(n, d, std::max<std::size_t>(16, n / 200), 1);
+            queries = synthetic(std::min<std::size_t>(max_queries, 1000), d, std::max<std::size_t>(16, n / 200), 2);
+            data_name = "synthetic-" + std::to_string(n) + "x" + std::to_string(d);
+        } else {
+            if (!args.has("--base") || !args.has("--queries")) args.die("give --base and --queries, or --synthetic N");
+            base = io::read_fvecs(args.get("--base"), static_cast<std::size_t>(args.get_int("--max-base", -1)));
+            queries = io::read_fvecs(args.get("--queries"), max_queries);
+            if (queries.cols() != base.cols()) args.die("queries and base have different dimensions");
+            data_name = args.get("--base");
+            if (args.has("--ground-truth")) {
+                truth = io::read_ivecs(args.get("--ground-truth"), queries.rows());
+                if (truth.rows() < queries.rows()) args.die("ground truth has fewer rows than queries");
+            }
+        }
+        const std::size_t n = base.rows(), d = base.cols(), nq = queries.rows();
+        if (!csv) std::fprintf(stderr, "dense_bench: %s  n=%zu d=%zu queries=%zu metric=%s k=%zu threads=%zu simd=%s\n", data_name.c_str(), n, d,
+                               nq, metric_name(metric), k, threads, simd::simd_level_name(simd::active_simd_level()));
+        if (csv) bench::ResultTable::print_csv_header();
+        bench::ResultTable table;
+
+        // ---- flat (also the ground truth when none was given)
+        FlatIndex flat(d, metric);
+        bench::Timer build_timer;
+        flat.add(base.view());
+        const double flat_build = build_timer.seconds();
+        if (truth.rows() == 0 || truth.cols() < std::min<std::size_t>(k, 10)) {
+            const auto gt = flat.search_batch(queries.view(), std::max<std::size_t>(k, 10), 0);
+            truth = DenseMatrix<std::int32_t>(nq, std::max<std::size_t>(k, 10), -1);
+            for (std::size_t q = 0; q < nq; ++q)
+                for (std::size_t i = 0; i < gt[q].size(); ++i) truth[q][i] = static_cast<std::int32_t>(gt[q][i].id);
+        }
+        if (!args.has("--no-flat"))
+            measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
+                    queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
+                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, t); }, table, csv);
+
+        // ---- IVF-PQ sweep
+        std::vector<std::size_t> nlists = as_sizes(args.get_list("--nlist"));
+        if (nlists.empty()) nlists = {std::max<std::size_t>(1, std::min(n / 32, round_pow2(4.0 * std::sqrt(static_cast<double>(n)))))};
+        std::vector<std::size_t> nbits_list = as_sizes(args.get_list("--nbits"));
+        if (nbits_list.empty()) nbits_list = {4, 8};
+        std::vector<std::size_t> ms = as_sizes(args.get_list("--m"));
+        std::vector<std::size_t> nprobes = as_sizes(args.get_list("--nprobe"));
+        if (nprobes.empty()) nprobes = {8, 16, 32, 64};
+        std::vector<std::size_t> refines = as_sizes(args.get_list("--refine"));
+        if (refines.empty()) refines = {4, 16};
+        const VectorEncoding enc = parse_vector_encoding(args.get("--refine-encoding", "f16"));
+
+        for (std::size_t nlist : nlists) {
+            for (std::size_t nbits : nbits_list) {
+                std::vector<std::size_t> mlist = ms;
+                if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
+                for (std::size_t m : mlist) {
+                    IvfPqParams p;
+                    p.nlist = nlist;
+                    p.m = m;
+                    p.nbits = nbits;
+                    p.refine_encoding = enc;
+                    p.opq = args.has("--opq");
+                    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
+                    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
+                    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
+                    IvfPqIndex<> index(d, metric, p);
+                    bench::Timer bt;
+                    index.train(base.view());
+                    index.add(base.view());
+                    const double build_s = bt.seconds();
+                    char bp[160];
+                    std::snprintf(bp, sizeof bp, "nlist=%zu;m=%zu;nbits=%zu;refine=%s%s;B/vec=%.1f", nlist, m, nbits, vector_encoding_name(enc),
+                                  p.opq ? ";opq" : "", index.bytes_per_vector());
+                    const std::string name = nbits == 4 ? "ivf-pq-fastscan" : "ivf-pq";
+                    for (std::size_t nprobe : nprobes) {
+                        if (nprobe > nlist) continue;
+                        for (std::size_t rf : refines) {
+                            const IvfPqSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
+                            char spb[64];
+                            std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
+                            measure(name, bp, spb, build_s, static_cast<double>(index.memory_bytes()), queries.view(), truth.view(), k, threads,
+                                    repeat, [&](std::span<const float> q) { return index.search(q, k, sp); },
+                                    [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, table, csv);
+                        }
+                    }
+                }
+            }
+        }
+        if (!csv) table.print_table();
+    } catch (const Error& e) {
+        std::fprintf(stderr, "dense_bench: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

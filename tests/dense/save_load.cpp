@@ -1,0 +1,140 @@
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/ivf_pq_index.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_support.hpp"
+
+using namespace sparsedense;
+using sparsedense::testing::clustered_vectors;
+using sparsedense::testing::TempDir;
+
+namespace {
+std::vector<char> read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_all(const std::string& path, const std::vector<char>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+/// Every damaged variant of a valid file must be rejected with sparsedense::Error.
+template <class Load>
+void check_damaged_files_throw(const std::string& good, const TempDir& dir, Load&& load) {
+    const auto bytes = read_all(good);
+    REQUIRE(bytes.size() > 256);
+    const std::string bad = dir.file("bad.bin");
+    // truncated at several points
+    for (std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{63}, std::size_t{200}, bytes.size() / 2, bytes.size() - 1}) {
+        write_all(bad, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut)));
+        CHECK_THROWS_AS(load(bad), Error);
+    }
+    // one flipped byte anywhere in the payload or the section table
+    for (std::size_t pos : {std::size_t{70}, std::size_t{130}, bytes.size() / 3, bytes.size() / 2, bytes.size() - 70}) {
+        auto copy = bytes;
+        copy[pos] = static_cast<char>(copy[pos] ^ 0x5A);
+        write_all(bad, copy);
+        CHECK_THROWS_AS(load(bad), Error);
+    }
+    // bad magic, wrong version
+    auto copy = bytes;
+    copy[0] = 'X';
+    write_all(bad, copy);
+    CHECK_THROWS_AS(load(bad), Error);
+    copy = bytes;
+    const std::uint32_t version = 99;
+    std::memcpy(copy.data() + 24, &version, 4);
+    write_all(bad, copy);
+    try {
+        load(bad);
+        FAIL("wrong version accepted");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::version_mismatch);
+    }
+    CHECK_THROWS_AS(load(dir.file("missing.bin")), Error);
+}
+}  // namespace
+
+TEST_CASE("flat index save/load round-trips bit-identically; damaged files throw", "[dense][flat][io]") {
+    TempDir dir;
+    const std::size_t n = 700, d = 20;
+    const auto base = clustered_vectors(n, d, 10, 201);
+    for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::bf16, VectorEncoding::int8_per_vector,
+                               VectorEncoding::int8_per_dimension}) {
+        FlatIndex index(d, Metric::cosine, enc);
+        index.add(base);
+        const std::string path = dir.file("flat.bin"), again = dir.file("flat2.bin");
+        index.save(path);
+        const FlatIndex loaded = FlatIndex::load(path);
+        CHECK(loaded.size() == n);
+        CHECK(loaded.storage() == enc);
+        CHECK(loaded.metric() == Metric::cosine);
+        loaded.save(again);
+        CHECK(read_all(path) == read_all(again));
+        for (std::size_t q = 0; q < n; q += 71) CHECK(loaded.search({base.data() + q * d, d}, 5) == index.search({base.data() + q * d, d}, 5));
+        if (enc == VectorEncoding::f32) check_damaged_files_throw(path, dir, [](const std::string& p) { return FlatIndex::load(p); });
+    }
+    // another index kind's file is rejected
+    IvfPqIndex<> other(d, Metric::l2, IvfPqParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
+    other.train(DenseMatrixView<const float>(base.data(), n, d));
+    other.save(dir.file("ivf.bin"));
+    CHECK_THROWS_AS(FlatIndex::load(dir.file("ivf.bin")), Error);
+}
+
+TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically; damaged files throw", "[dense][ivfpq][io]", std::uint32_t, std::uint64_t) {
+    TempDir dir;
+    const std::size_t n = 1500, d = 24;
+    const auto base = clustered_vectors(n, d, 12, 301);
+    const DenseMatrixView<const float> view(base.data(), n, d);
+    struct Case {
+        std::size_t nbits;
+        bool keep, opq, explicit_ids;
+        Metric metric;
+    };
+    for (const Case c : {Case{4, true, false, false, Metric::inner_product}, Case{8, true, false, true, Metric::l2},
+                         Case{4, false, true, true, Metric::cosine}, Case{4, true, false, true, Metric::l2}}) {
+        IvfPqParams p{.nlist = 12, .m = 6, .nbits = c.nbits, .keep_vectors = c.keep, .refine_encoding = VectorEncoding::bf16, .opq = c.opq,
+                      .opq_iterations = 2, .coarse_iterations = 5, .pq_iterations = 5};
+        IvfPqIndex<TestType> index(d, c.metric, p);
+        index.train(view);
+        std::vector<TestType> ids(n);
+        for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<TestType>(10 * i + 3);
+        if (c.explicit_ids) index.add(view, ids);
+        else index.add(view);
+        std::vector<TestType> gone;
+        for (std::size_t i = 0; i < n; i += 5) gone.push_back(c.explicit_ids ? ids[i] : static_cast<TestType>(i));
+        index.remove(gone);
+        const std::string path = dir.file("ivf.bin"), again = dir.file("ivf2.bin");
+        index.save(path);
+        const auto loaded = IvfPqIndex<TestType>::load(path);
+        CHECK(loaded.size() == index.size());
+        loaded.save(again);
+        CHECK(read_all(path) == read_all(again));
+        const IvfPqSearchParams sp{.nprobe = 5, .refine_factor = 4};
+        for (std::size_t q = 0; q < n; q += 97) CHECK(loaded.search({base.data() + q * d, d}, 7, sp) == index.search({base.data() + q * d, d}, 7, sp));
+        // the loaded index accepts more vectors like the original
+        auto grown = IvfPqIndex<TestType>::load(path);
+        if (c.explicit_ids) {
+            const std::vector<TestType> more{static_cast<TestType>(1)};
+            grown.add(view.slice(0, 1), more);
+        } else {
+            grown.add(view.slice(0, 1));
+        }
+        CHECK(grown.size() == index.size() + 1);
+        if (c.nbits == 4 && c.keep && !c.explicit_ids)
+            check_damaged_files_throw(path, dir, [](const std::string& f) { return IvfPqIndex<TestType>::load(f); });
+    }
+    // ids of the other width are rejected
+    IvfPqIndex<TestType> small(d, Metric::l2, IvfPqParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
+    small.train(view);
+    small.save(dir.file("small.bin"));
+    using Other = std::conditional_t<std::is_same_v<TestType, std::uint32_t>, std::uint64_t, std::uint32_t>;
+    CHECK_THROWS_AS(IvfPqIndex<Other>::load(dir.file("small.bin")), Error);
+    CHECK_THROWS_AS(IvfPqIndex<TestType>(d, Metric::l2).save(dir.file("untrained.bin")), Error);
+}
