@@ -36,12 +36,12 @@ public:
                 std::exit(0);
             }
             if (switch_flags.count(a)) {
-                values_[a] = "1";
+                values_.insert_or_assign(a, std::string(1, '1'));  // (not = "1": GCC 12 false -Wrestrict, PR105329)
             } else if (value_flags.count(a)) {
-                if (i + 1 >= argc) die("flag " + a + " needs a value");
+                if (i + 1 >= argc) die(detail::concat("flag ", a, " needs a value"));
                 values_[a] = argv[++i];
             } else {
-                die("unknown argument '" + a + "'");
+                die(detail::concat("unknown argument '", a, "'"));
             }
         }
     }
@@ -55,7 +55,7 @@ public:
         char* end = nullptr;
         const std::string v = get(name);
         const double x = std::strtod(v.c_str(), &end);
-        if (end == v.c_str() || *end) die("flag " + name + " expects a number, got '" + v + "'");
+        if (end == v.c_str() || *end) die(detail::concat("flag ", name, " expects a number, got '", v, "'"));
         return x;
     }
     [[nodiscard]] long long get_int(const std::string& name, long long fallback) const {
@@ -63,7 +63,7 @@ public:
         char* end = nullptr;
         const std::string v = get(name);
         const long long x = std::strtoll(v.c_str(), &end, 10);
-        if (end == v.c_str() || *end) die("flag " + name + " expects an integer, got '" + v + "'");
+        if (end == v.c_str() || *end) die(detail::concat("flag ", name, " expects an integer, got '", v, "'"));
         return x;
     }
     /// Comma-separated numbers ("0.1,0.2"); empty when the flag is absent.
@@ -77,7 +77,7 @@ public:
             const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
             char* end = nullptr;
             const double x = std::strtod(item.c_str(), &end);
-            if (item.empty() || *end) die("flag " + name + " expects comma-separated numbers, got '" + v + "'");
+            if (item.empty() || *end) die(detail::concat("flag ", name, " expects comma-separated numbers, got '", v, "'"));
             out.push_back(x);
             if (comma == std::string::npos) break;
             start = comma + 1;

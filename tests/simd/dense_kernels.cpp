@@ -71,8 +71,9 @@ void check_many(SimdLevel level) {
             const std::size_t stride = dim + 3;  // padded rows
             const auto q = testing::uniform_vector(dim + 1, 5);
             const auto rows = narrow<T>(testing::uniform_vector(count * stride + 1, 6));
+            for (ScanHint hint : {ScanHint::automatic, ScanHint::interleaved, ScanHint::sequential}) {
             std::vector<float> out(count + 1, -7.0f);
-            dot_many(q.data() + 1, rows.data() + 1, count, dim, stride, out.data());
+            dot_many(q.data() + 1, rows.data() + 1, count, dim, stride, out.data(), hint);
             for (std::size_t r = 0; r < count; ++r) {
                 const T* row = rows.data() + 1 + r * stride;
                 const auto rw = widen(row, dim);
@@ -80,11 +81,12 @@ void check_many(SimdLevel level) {
                 REQUIRE(std::fabs(out[r] - reference::dot(q.data() + 1, row, dim)) <= tolerance(q.data() + 1, rw.data(), dim, false));
             }
             REQUIRE(out[count] == -7.0f);  // nothing written past the end
-            l2_squared_many(q.data() + 1, rows.data() + 1, count, dim, stride, out.data());
+            l2_squared_many(q.data() + 1, rows.data() + 1, count, dim, stride, out.data(), hint);
             for (std::size_t r = 0; r < count; ++r) {
                 const T* row = rows.data() + 1 + r * stride;
                 const auto rw = widen(row, dim);
                 REQUIRE(std::fabs(out[r] - reference::l2_squared(q.data() + 1, row, dim)) <= tolerance(q.data() + 1, rw.data(), dim, true));
+            }
             }
         }
     }

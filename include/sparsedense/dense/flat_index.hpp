@@ -77,7 +77,7 @@ public:
         const bool l2 = metric_ == Metric::l2;
         for (std::size_t first = 0; first < size(); first += kChunk) {
             const std::size_t count = std::min(kChunk, size() - first);
-            store_.many(q, first, count, l2, qn, s.scores.data());
+            store_.many(q, first, count, l2, qn, s.scores.data(), scan_hint());
             push_scores(top, s.scores.data(), count, first, l2);
         }
         return top.sorted();
@@ -100,6 +100,12 @@ public:
         return out;
     }
 
+    /// Row order of single-query scans, fixed by the store's size so that search() and score() add identically:
+    /// interleaved while the vectors fit in cache, sequential once they stream from memory (simd::ScanHint).
+    [[nodiscard]] simd::ScanHint scan_hint() const noexcept {
+        return store_.memory_bytes() > simd::sequential_scan_bytes ? simd::ScanHint::sequential : simd::ScanHint::interleaved;
+    }
+
     /// Exact score of the query against stored vector `id` (the same value search() reports for it).
     [[nodiscard]] float score(std::span<const float> query, std::uint32_t id) const {
         validate_dimension(dim_, query.size(), "query");
@@ -112,7 +118,7 @@ public:
         const float qn = l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
         const std::size_t first = id & ~std::size_t{3}, count = std::min<std::size_t>(4, size() - first);
         float d[4];
-        store_.many(q, first, count, l2, qn, d);
+        store_.many(q, first, count, l2, qn, d, scan_hint());
         return l2 ? -d[id - first] : d[id - first];
     }
 

@@ -158,19 +158,21 @@ public:
         }
     }
     /// out[r] = dot (or squared L2) of the query with rows [first, first + count).
-    void many(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out) const noexcept {
+    /// `hint` chooses interleaved (in-cache) or sequential (out-of-cache) row order; see simd::ScanHint.
+    void many(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out,
+              simd::ScanHint hint = simd::ScanHint::automatic) const noexcept {
         switch (encoding_) {
             case VectorEncoding::f32:
-                if (l2) simd::l2_squared_many(q, f32_row(first), count, dim_, dim_, out);
-                else simd::dot_many(q, f32_row(first), count, dim_, dim_, out);
+                if (l2) simd::l2_squared_many(q, f32_row(first), count, dim_, dim_, out, hint);
+                else simd::dot_many(q, f32_row(first), count, dim_, dim_, out, hint);
                 return;
             case VectorEncoding::f16:
-                if (l2) simd::l2_squared_many(q, typed_row<float16>(first), count, dim_, dim_, out);
-                else simd::dot_many(q, typed_row<float16>(first), count, dim_, dim_, out);
+                if (l2) simd::l2_squared_many(q, typed_row<float16>(first), count, dim_, dim_, out, hint);
+                else simd::dot_many(q, typed_row<float16>(first), count, dim_, dim_, out, hint);
                 return;
             case VectorEncoding::bf16:
-                if (l2) simd::l2_squared_many(q, typed_row<bfloat16>(first), count, dim_, dim_, out);
-                else simd::dot_many(q, typed_row<bfloat16>(first), count, dim_, dim_, out);
+                if (l2) simd::l2_squared_many(q, typed_row<bfloat16>(first), count, dim_, dim_, out, hint);
+                else simd::dot_many(q, typed_row<bfloat16>(first), count, dim_, dim_, out, hint);
                 return;
             default:
                 for (std::size_t r = 0; r < count; ++r) out[r] = l2 ? l2_squared(q, first + r, q_norm2) : dot(q, first + r);

@@ -60,10 +60,8 @@ inline typename V::F accumulate(typename V::F q, typename V::F r, typename V::F 
     }
 }
 
-/// Cache lines to prefetch per step so the next row block arrives as fast as the current one is consumed.
-constexpr std::size_t prefetch_lines(std::size_t bytes_per_step) { return (bytes_per_step + 63) / 64; }
-
-/// One query against `count` rows: four rows share each query load (5 loads per 4 FMAs instead of 8).
+/// One query against `count` rows, several rows at a time: four (AVX2) or eight (AVX-512) rows share each query
+/// load (9 loads per 8 FMAs instead of 16). Best while the rows come from cache; see ScanHint in dense_kernels.hpp.
 template <bool L2, class T>
 inline void many(const float* q, const T* rows, std::size_t count, std::size_t dim, std::size_t stride, float* out) noexcept {
     using F = typename V::F;
@@ -73,16 +71,11 @@ inline void many(const float* q, const T* rows, std::size_t count, std::size_t d
         // eight rows per pass (9 loads per 8 FMAs) where the register file is large enough (AVX-512: 32 registers)
         for (; r + 8 <= count; r += 8) {
             const T* base = rows + r * stride;
-            // Interleaved row streams defeat the hardware prefetcher on out-of-cache scans: prefetch the next
-            // block of rows (contiguous when stride == dim) a few cache lines per step while this one is scored.
-            const char* next = reinterpret_cast<const char*>(base + 8 * stride);
-            const char* next_end = next + (r + 16 <= count ? 8 * stride * sizeof(T) : 0);
             F s[8];
 #pragma GCC unroll 8
             for (std::size_t j = 0; j < 8; ++j) s[j] = V::zero();
             std::size_t i = 0;
             for (; i + W <= dim; i += W) {
-                for (std::size_t line = 0; line < prefetch_lines(8 * W * sizeof(T)) && next < next_end; ++line, next += 64) __builtin_prefetch(next, 0, 3);
                 const F qv = V::load(q + i);
 #pragma GCC unroll 8
                 for (std::size_t j = 0; j < 8; ++j) s[j] = accumulate<L2>(qv, V::load(base + j * stride + i), s[j]);
@@ -102,12 +95,9 @@ inline void many(const float* q, const T* rows, std::size_t count, std::size_t d
         const T* r1 = r0 + stride;
         const T* r2 = r1 + stride;
         const T* r3 = r2 + stride;
-        const char* next = reinterpret_cast<const char*>(r0 + 4 * stride);
-        const char* next_end = next + (r + 8 <= count ? 4 * stride * sizeof(T) : 0);
         F s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
         std::size_t i = 0;
         for (; i + W <= dim; i += W) {
-            for (std::size_t line = 0; line < prefetch_lines(4 * W * sizeof(T)) && next < next_end; ++line, next += 64) __builtin_prefetch(next, 0, 3);
             const F qv = V::load(q + i);
             s0 = accumulate<L2>(qv, V::load(r0 + i), s0);
             s1 = accumulate<L2>(qv, V::load(r1 + i), s1);
