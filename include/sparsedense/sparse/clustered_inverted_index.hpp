@@ -28,6 +28,8 @@
 // f32 values, exact w.r.t. the stored f16/u8 weights otherwise).
 #pragma once
 
+#include "sparsedense/simd/detail/target_region.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -234,15 +236,7 @@ struct ClusterScratch {
 
 
 #if SPARSEDENSE_X86
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2,bmi"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2,bmi")
-#endif
+SPARSEDENSE_AVX512_REGION_BEGIN
 /// Summary scores of one list: 16 component ids at a time are tested against the query's term bitmask (a gather
 /// of bitmask words), and only the runs of components present in the query are accumulated.
 inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
@@ -321,12 +315,7 @@ inline BlockVisitor pick_block_visitor(int kind) noexcept {
         default: return &visit_block_avx512<std::uint32_t, std::uint8_t>;
     }
 }
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 #endif
 
 }  // namespace detail

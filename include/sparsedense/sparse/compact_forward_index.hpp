@@ -15,6 +15,8 @@
 // Limits: up to 2^24 - 1 terms per document and 2^40 words (4 TiB) of records.
 #pragma once
 
+#include "sparsedense/simd/detail/target_region.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -117,15 +119,7 @@ inline float score_record_scalar(const std::uint32_t* rec, std::size_t n, const 
 }
 
 #if SPARSEDENSE_X86
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")
-#endif
+SPARSEDENSE_AVX512_REGION_BEGIN
 
 /// AVX-512 record score: 16 terms per step, masked tail; ids widened to 32 bits for the gather.
 template <class Id, class Value>
@@ -152,12 +146,7 @@ inline float score_record_avx512(const std::uint32_t* rec, std::size_t n, const 
     else return _mm512_reduce_add_ps(acc);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 #endif
 
 using RecordScorer = float (*)(const std::uint32_t*, std::size_t, const float*) noexcept;

@@ -6,6 +6,8 @@
 // bit-identical across levels and equal to the scalar loop.
 #pragma once
 
+#include "sparsedense/simd/detail/target_region.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -41,16 +43,7 @@ inline void nearest_reference(const float* dots, std::size_t count, std::size_t 
 
 #if SPARSEDENSE_X86
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2")
-#endif
+SPARSEDENSE_AVX512_REGION_BEGIN
 
 namespace sparsedense::detail::argmin::avx512 {
 
@@ -89,12 +82,7 @@ inline void nearest(const float* dots, std::size_t count, std::size_t k, std::si
 
 }  // namespace sparsedense::detail::argmin::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 
 #endif  // SPARSEDENSE_X86
 

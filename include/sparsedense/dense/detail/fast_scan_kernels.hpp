@@ -22,6 +22,8 @@
 // Level choice follows simd::active_simd_level(), so simd::ScopedSimdLevel also switches these kernels.
 #pragma once
 
+#include "sparsedense/simd/detail/target_region.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -72,17 +74,7 @@ inline void scan_reference(const std::uint8_t* codes, std::size_t nblocks, std::
 
 #if SPARSEDENSE_X86
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,sse4.1,ssse3"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-// GCC 12 reports its own intrinsics (`__Y = __Y` placeholders) as uninitialized under target pragmas.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,sse4.1,ssse3")
-#endif
+SPARSEDENSE_AVX512_REGION_BEGIN
 
 namespace sparsedense::detail::fast_scan::avx512 {
 
@@ -147,23 +139,9 @@ inline void scan(const std::uint8_t* codes, std::size_t nblocks, std::size_t npa
 
 }  // namespace sparsedense::detail::fast_scan::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,sse4.1,ssse3"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx2,sse4.1,ssse3")
-#endif
+SPARSEDENSE_AVX2_REGION_BEGIN
 
 namespace sparsedense::detail::fast_scan::avx2 {
 
@@ -204,12 +182,7 @@ inline void scan(const std::uint8_t* codes, std::size_t nblocks, std::size_t npa
 
 }  // namespace sparsedense::detail::fast_scan::avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 
 #endif  // SPARSEDENSE_X86
 

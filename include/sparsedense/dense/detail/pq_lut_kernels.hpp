@@ -10,6 +10,8 @@
 // min/max/round; every level returns identical bytes (round-half-up of the same float expression).
 #pragma once
 
+#include "sparsedense/simd/detail/target_region.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -69,16 +71,7 @@ inline void quantize_reference(const float* lut, std::size_t m, std::uint8_t* ou
 
 #if SPARSEDENSE_X86
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")
-#endif
+SPARSEDENSE_AVX512_REGION_BEGIN
 
 namespace sparsedense::detail::pq_lut::avx512 {
 
@@ -132,23 +125,9 @@ inline void quantize(const float* lut, std::size_t m, std::uint8_t* out, float& 
 
 }  // namespace sparsedense::detail::pq_lut::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx2,fma")
-#endif
+SPARSEDENSE_AVX2_REGION_BEGIN
 
 namespace sparsedense::detail::pq_lut::avx2 {
 
@@ -174,12 +153,7 @@ inline void build(const float* q, const float* t, const std::size_t* offsets, st
 
 }  // namespace sparsedense::detail::pq_lut::avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
 
 #endif  // SPARSEDENSE_X86
 

@@ -5,6 +5,8 @@
 // 16 x i16 and use vpmaddwd.
 #pragma once
 
+#include "sparsedense/simd/detail/target_region.hpp"
+
 #include <immintrin.h>
 
 #include <cstddef>
@@ -13,18 +15,7 @@
 
 #include "sparsedense/core/value_types.hpp"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,bmi2"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-// GCC 12 reports its own intrinsics (`__Y = __Y` placeholders) as uninitialized under target pragmas; and the
-// lambdas returning vector types trigger an ABI note irrelevant to inlined code.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx2,fma,f16c,bmi2")
-#endif
+SPARSEDENSE_AVX2_REGION_BEGIN
 
 namespace sparsedense::simd::detail::avx2 {
 
@@ -102,9 +93,4 @@ inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std
 
 }  // namespace sparsedense::simd::detail::avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END

@@ -3,8 +3,10 @@
 // AVX-512 level (F/BW/VL/DQ + FMA/F16C; VNNI variants for integer dot products). Compiled with a function-level
 // target region, so the including program needs no -m flags; only called after cpuid says the CPU has it.
 // Float kernels: 16 lanes, masked loads for tails (no scalar remainder loop); f16 widened with vcvtph2ps, bf16 by a
-// 16-bit shift. Integer kernels: 32 bytes widened to 32 x i16, then vpmaddwd (or vpdpwssd with VNNI) into i32.
+// 16-bit shift. Integer kernels: 32 bytes widened to 32 x i16, then vpmaddwd into i32; with VNNI, vpdpbusd on 64 bytes.
 #pragma once
+
+#include "sparsedense/simd/detail/target_region.hpp"
 
 #include <immintrin.h>
 
@@ -13,18 +15,7 @@
 
 #include "sparsedense/core/value_types.hpp"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c,avx2,bmi2"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC diagnostic push
-// GCC 12 reports its own intrinsics (`__Y = __Y` placeholders) as uninitialized under target pragmas; and the
-// lambdas returning vector types trigger an ABI note irrelevant to inlined code.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c,avx2,bmi2")
-#endif
+SPARSEDENSE_AVX512_REGION_BEGIN
 
 namespace sparsedense::simd::detail::avx512 {
 
@@ -52,7 +43,7 @@ struct V {
 #include "sparsedense/simd/detail/kernel_body.inl"
 
 // ---- integer dot products: widen 32 bytes to 32 x i16, multiply-add pairs into 16 x i32.
-template <bool Vnni, bool SignedA, bool SignedB>
+template <bool SignedA, bool SignedB>
 inline std::int32_t int_dot(const void* a_ptr, const void* b_ptr, std::size_t n) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_ptr);
     const auto* b = static_cast<const std::uint8_t*>(b_ptr);
@@ -64,34 +55,30 @@ inline std::int32_t int_dot(const void* a_ptr, const void* b_ptr, std::size_t n)
         const __m512i b0 = widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)), SignedB);
         const __m512i a1 = widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i + 32)), SignedA);
         const __m512i b1 = widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i + 32)), SignedB);
-        if constexpr (Vnni) {
-            s0 = _mm512_dpwssd_epi32(s0, a0, b0);
-            s1 = _mm512_dpwssd_epi32(s1, a1, b1);
-        } else {
-            s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a0, b0));
-            s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(a1, b1));
-        }
+        s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a0, b0));
+        s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(a1, b1));
     }
     for (; i < n; i += 32) {
         const __mmask32 m = n - i >= 32 ? ~__mmask32(0) : static_cast<__mmask32>((1ull << (n - i)) - 1ull);
         const __m512i a0 = widen(_mm256_maskz_loadu_epi8(m, a + i), SignedA);
         const __m512i b0 = widen(_mm256_maskz_loadu_epi8(m, b + i), SignedB);
-        if constexpr (Vnni) s0 = _mm512_dpwssd_epi32(s0, a0, b0);
-        else s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a0, b0));
+        s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a0, b0));
     }
     return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
 }
 
-inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) noexcept { return int_dot<false, true, true>(a, b, n); }
-inline std::int32_t dot_u8(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept { return int_dot<false, false, false>(a, b, n); }
-inline std::int32_t dot_u8_i8(const std::uint8_t* a, const std::int8_t* b, std::size_t n) noexcept { return int_dot<false, false, true>(a, b, n); }
+inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) noexcept { return int_dot<true, true>(a, b, n); }
+inline std::int32_t dot_u8(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept { return int_dot<false, false>(a, b, n); }
+inline std::int32_t dot_u8_i8(const std::uint8_t* a, const std::int8_t* b, std::size_t n) noexcept { return int_dot<false, true>(a, b, n); }
 // ---- VNNI: vpdpbusd multiplies 64 unsigned bytes by 64 signed bytes and adds groups of four into 16 x i32.
 // u8 . i8 is the instruction itself. The other sign combinations are rewritten onto it with a 128 bias:
 //   i8 . i8:  a . b = (a + 128) . b - 128 * sum(b)      (a + 128 = a ^ 0x80 as unsigned)
 //   u8 . u8:  a . b = a . (b - 128) + 128 * sum(a)      (b - 128 = b ^ 0x80 as signed)
 // The sums come from one more vpdpbusd against a vector of ones. Exact in i32 for n <= 33,025 (as documented).
+// VNNI is optional at the AVX-512 level, so only these functions are compiled for it (the dispatcher picks them
+// when cpuid reports AVX512_VNNI).
 template <int Mode>  // 0: u8.i8, 1: i8.i8, 2: u8.u8
-inline std::int32_t vnni_dot(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept {
+__attribute__((target(SPARSEDENSE_AVX512_FEATURES ",avx512vnni"))) inline std::int32_t vnni_dot(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
     const __m512i ones_u8 = _mm512_set1_epi8(1);
     __m512i acc = _mm512_setzero_si512(), bias = _mm512_setzero_si512();
@@ -113,11 +100,11 @@ inline std::int32_t vnni_dot(const std::uint8_t* a, const std::uint8_t* b, std::
     if constexpr (Mode == 2) total += 128 * _mm512_reduce_add_epi32(bias);
     return total;
 }
-inline std::int32_t dot_i8_vnni(const std::int8_t* a, const std::int8_t* b, std::size_t n) noexcept {
+__attribute__((target(SPARSEDENSE_AVX512_FEATURES ",avx512vnni"))) inline std::int32_t dot_i8_vnni(const std::int8_t* a, const std::int8_t* b, std::size_t n) noexcept {
     return vnni_dot<1>(reinterpret_cast<const std::uint8_t*>(a), reinterpret_cast<const std::uint8_t*>(b), n);
 }
-inline std::int32_t dot_u8_vnni(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept { return vnni_dot<2>(a, b, n); }
-inline std::int32_t dot_u8_i8_vnni(const std::uint8_t* a, const std::int8_t* b, std::size_t n) noexcept {
+__attribute__((target(SPARSEDENSE_AVX512_FEATURES ",avx512vnni"))) inline std::int32_t dot_u8_vnni(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept { return vnni_dot<2>(a, b, n); }
+__attribute__((target(SPARSEDENSE_AVX512_FEATURES ",avx512vnni"))) inline std::int32_t dot_u8_i8_vnni(const std::uint8_t* a, const std::int8_t* b, std::size_t n) noexcept {
     return vnni_dot<0>(a, reinterpret_cast<const std::uint8_t*>(b), n);
 }
 
@@ -142,9 +129,4 @@ inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std
 
 }  // namespace sparsedense::simd::detail::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+SPARSEDENSE_TARGET_REGION_END
