@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "sparsedense/core/csr_matrix.hpp"
-#include "sparsedense/sparse/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 
 namespace sparsedense::bench {
 

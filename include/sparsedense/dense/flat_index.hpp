@@ -25,7 +25,7 @@
 #include "sparsedense/core/search_result.hpp"
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
-#include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/metric.hpp"
 #include "sparsedense/dense/vector_store.hpp"
 #include "sparsedense/io/binary_format.hpp"

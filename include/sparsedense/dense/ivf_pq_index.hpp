@@ -36,7 +36,7 @@
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/dense/detail/fast_scan_kernels.hpp"
-#include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/dense/metric.hpp"
 #include "sparsedense/dense/opq.hpp"

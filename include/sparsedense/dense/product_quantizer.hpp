@@ -28,7 +28,7 @@
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/dense/detail/fast_scan_kernels.hpp"
-#include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/detail/pq_lut_kernels.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"

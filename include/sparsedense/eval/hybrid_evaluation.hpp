@@ -27,7 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/eval/beir.hpp"
 #include "sparsedense/eval/metrics.hpp"

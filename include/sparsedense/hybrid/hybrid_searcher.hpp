@@ -21,7 +21,7 @@
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/search_result.hpp"
 #include "sparsedense/core/validation.hpp"
-#include "sparsedense/dense/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/hybrid/concepts.hpp"
 #include "sparsedense/hybrid/fusion.hpp"
 

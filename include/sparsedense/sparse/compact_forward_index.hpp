@@ -31,7 +31,7 @@
 #include "sparsedense/core/sparse_vector.hpp"
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/simd/dispatch.hpp"
-#include "sparsedense/sparse/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 
 #if SPARSEDENSE_X86
 #include <immintrin.h>

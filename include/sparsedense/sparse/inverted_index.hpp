@@ -52,7 +52,7 @@
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/sparse/detail/file_checks.hpp"
-#include "sparsedense/sparse/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/sparse/detail/storage.hpp"
 #include "sparsedense/sparse/detail/transpose.hpp"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "sparsedense/core/csr_matrix.hpp"
-#include "sparsedense/sparse/detail/parallel.hpp"
+#include "sparsedense/core/parallel.hpp"
 
 namespace sparsedense::detail {
 
