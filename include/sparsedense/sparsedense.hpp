@@ -34,6 +34,7 @@
 #include "sparsedense/io/atomic_file.hpp"
 #include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/io/csr_file.hpp"
+#include "sparsedense/io/json.hpp"
 #include "sparsedense/io/memory_map.hpp"
 #include "sparsedense/io/sparse_jsonl.hpp"
 #include "sparsedense/io/vecs_file.hpp"

@@ -8,6 +8,7 @@
 
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
+#include "support/damaged_files.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_support.hpp"
 
@@ -15,51 +16,6 @@ using namespace sparsedense;
 using sparsedense::testing::clustered_vectors;
 using sparsedense::testing::TempDir;
 
-namespace {
-std::vector<char> read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_all(const std::string& path, const std::vector<char>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-/// Every damaged variant of a valid file must be rejected with sparsedense::Error.
-template <class Load>
-void check_damaged_files_throw(const std::string& good, const TempDir& dir, Load&& load) {
-    const auto bytes = read_all(good);
-    REQUIRE(bytes.size() > 256);
-    const std::string bad = dir.file("bad.bin");
-    // truncated at several points
-    for (std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{63}, std::size_t{200}, bytes.size() / 2, bytes.size() - 1}) {
-        write_all(bad, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut)));
-        CHECK_THROWS_AS(load(bad), Error);
-    }
-    // one flipped byte anywhere in the payload or the section table
-    for (std::size_t pos : {std::size_t{70}, std::size_t{130}, bytes.size() / 3, bytes.size() / 2, bytes.size() - 70}) {
-        auto copy = bytes;
-        copy[pos] = static_cast<char>(copy[pos] ^ 0x5A);
-        write_all(bad, copy);
-        CHECK_THROWS_AS(load(bad), Error);
-    }
-    // bad magic, wrong version
-    auto copy = bytes;
-    copy[0] = 'X';
-    write_all(bad, copy);
-    CHECK_THROWS_AS(load(bad), Error);
-    copy = bytes;
-    const std::uint32_t version = 99;
-    std::memcpy(copy.data() + 24, &version, 4);
-    write_all(bad, copy);
-    try {
-        load(bad);
-        FAIL("wrong version accepted");
-    } catch (const Error& e) {
-        CHECK(e.kind() == ErrorKind::version_mismatch);
-    }
-    CHECK_THROWS_AS(load(dir.file("missing.bin")), Error);
-}
-}  // namespace
 
 TEST_CASE("flat index save/load round-trips bit-identically; damaged files throw", "[dense][flat][io]") {
     TempDir dir;
@@ -76,9 +32,9 @@ TEST_CASE("flat index save/load round-trips bit-identically; damaged files throw
         CHECK(loaded.storage() == enc);
         CHECK(loaded.metric() == Metric::cosine);
         loaded.save(again);
-        CHECK(read_all(path) == read_all(again));
+        CHECK(sparsedense::testing::slurp(path) == sparsedense::testing::slurp(again));
         for (std::size_t q = 0; q < n; q += 71) CHECK(loaded.search({base.data() + q * d, d}, 5) == index.search({base.data() + q * d, d}, 5));
-        if (enc == VectorEncoding::f32) check_damaged_files_throw(path, dir, [](const std::string& p) { return FlatIndex::load(p); });
+        if (enc == VectorEncoding::f32) sparsedense::testing::require_damaged_copies_rejected(path, dir, [](const std::string& p) { return FlatIndex::load(p); });
     }
     // another index kind's file is rejected
     IvfPqIndex<> other(d, Metric::l2, IvfPqParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
@@ -115,7 +71,7 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically; damaged files 
         const auto loaded = IvfPqIndex<TestType>::load(path);
         CHECK(loaded.size() == index.size());
         loaded.save(again);
-        CHECK(read_all(path) == read_all(again));
+        CHECK(sparsedense::testing::slurp(path) == sparsedense::testing::slurp(again));
         const IvfPqSearchParams sp{.nprobe = 5, .refine_factor = 4};
         for (std::size_t q = 0; q < n; q += 97) CHECK(loaded.search({base.data() + q * d, d}, 7, sp) == index.search({base.data() + q * d, d}, 7, sp));
         // the loaded index accepts more vectors like the original
@@ -128,7 +84,7 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically; damaged files 
         }
         CHECK(grown.size() == index.size() + 1);
         if (c.nbits == 4 && c.keep && !c.explicit_ids)
-            check_damaged_files_throw(path, dir, [](const std::string& f) { return IvfPqIndex<TestType>::load(f); });
+            sparsedense::testing::require_damaged_copies_rejected(path, dir, [](const std::string& f) { return IvfPqIndex<TestType>::load(f); });
     }
     // ids of the other width are rejected
     IvfPqIndex<TestType> small(d, Metric::l2, IvfPqParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});

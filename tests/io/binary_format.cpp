@@ -11,6 +11,8 @@
 #include "support/temp_dir.hpp"
 
 using namespace sparsedense;
+using sparsedense::testing::slurp;
+using sparsedense::testing::spit;
 using namespace sparsedense::io;
 
 namespace {
@@ -23,14 +25,6 @@ void write_sample(const std::string& path, std::uint32_t version = 3) {
     w.add("weights", weights);
     w.add_value("count", std::uint64_t{1000});
     w.write(path);
-}
-std::vector<char> slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-void spit(const std::string& path, const std::vector<char>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 }  // namespace
 

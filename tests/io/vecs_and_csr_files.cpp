@@ -9,17 +9,9 @@
 #include "support/test_support.hpp"
 
 using namespace sparsedense;
+using sparsedense::testing::slurp;
+using sparsedense::testing::spit;
 
-namespace {
-std::vector<char> slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-void spit(const std::string& path, const std::vector<char>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-}  // namespace
 
 TEST_CASE("fvecs / ivecs / bvecs round-trip and reject truncation", "[io][vecs]") {
     testing::TempDir dir;

@@ -1,7 +1,10 @@
-// A temporary directory removed when the test ends.
+// A temporary directory removed when the test ends, and whole-file read / write helpers for damaging files.
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
 #include <random>
 #include <string>
 
@@ -26,5 +29,16 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+/// Every byte of a file.
+inline std::vector<char> slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+/// Replaces a file's content (tests use it to write truncated or corrupted copies).
+inline void spit(const std::string& path, const std::vector<char>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
 
 }  // namespace sparsedense::testing
