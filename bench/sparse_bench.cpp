@@ -37,6 +37,7 @@ const char* usage =
     "                    [--global-threshold] [--max-fraction X] [--knn D] [--query-cut Q[,Q..]] [--heap-factor H[,H..]]\n"
     "                    [--summary-terms S (cap on block summary size; default 0 = none)]\n"
     "                    [--exact-algorithms taat,maxscore,bmw,daat] [--max-queries N]\n"
+    "                    [--traversal best-first,first-list-sorted,list-by-list]\n"
     "Without --corpus, a seeded SPLADE-like corpus is generated (default 50,000 documents, 500 queries).";
 
 std::string fmt(double x) {
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
     Arguments args(argc, argv,
                    {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
                     "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
-                    "--exact-algorithms", "--max-queries", "--seed", "--summary-terms"},
+                    "--exact-algorithms", "--max-queries", "--seed", "--summary-terms", "--traversal"},
                    {"--csv", "--global-threshold"}, usage);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
     try {
@@ -221,6 +222,17 @@ int main(int argc, char** argv) {
         else if (forward != "f16") args.die("--forward must be f16, u8 or f32");
         const auto knn = static_cast<std::size_t>(args.get_int("--knn", 0));
         const auto summary_terms = static_cast<std::size_t>(args.get_int("--summary-terms", 0));
+        std::vector<std::pair<BlockTraversal, std::string>> traversals;
+        {
+            std::string list = args.get("--traversal", "best-first") + ",";
+            for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
+                const std::string name = list.substr(at, comma - at);
+                if (name == "best-first") traversals.emplace_back(BlockTraversal::best_first, name);
+                else if (name == "first-list-sorted") traversals.emplace_back(BlockTraversal::first_list_sorted, name);
+                else if (name == "list-by-list") traversals.emplace_back(BlockTraversal::list_by_list, name);
+                else args.die("--traversal takes best-first, first-list-sorted or list-by-list (comma-separated)");
+            }
+        }
         double best_clustered_us = 0;
         std::string best_clustered;
         for (double lambda : lambdas)
@@ -247,17 +259,31 @@ int main(int argc, char** argv) {
                     std::fprintf(log, "clustered index %s: built in %.2f s, %.1f MB (%zu postings, %zu blocks, %zu summary entries)\n", bp.c_str(),
                                  build_s, static_cast<double>(index.memory_bytes()) / 1e6, index.posting_count(), index.block_count(),
                                  index.summary_entries());
+                    for (const auto& [traversal, traversal_name] : traversals)
                     for (double qc : cuts)
                         for (double hf : factors) {
                             ClusteredSearchParams sp;
                             sp.query_cut = static_cast<std::size_t>(qc);
                             sp.heap_factor = static_cast<float>(hf);
                             sp.knn = knn;
+                            sp.traversal = traversal;
+                            {  // work counters, from an untimed pass
+                                ClusteredSearchStatistics stats;
+                                ClusteredSearchParams counted = sp;
+                                counted.statistics = &stats;
+                                SearchResults<> scratch;
+                                for (std::size_t q = 0; q < nq; ++q) index.search_into(queries.row(q), k, scratch, counted);
+                                const double per = 1.0 / static_cast<double>(std::max<std::size_t>(nq, 1));
+                                std::fprintf(log, "  query_cut=%g heap_factor=%g traversal=%s: per query %.0f blocks considered, %.0f summary entries, %.0f blocks opened, %.0f documents scored\n",
+                                             qc, hf, traversal_name.c_str(), static_cast<double>(stats.blocks_considered) * per, static_cast<double>(stats.summary_entries) * per,
+                                             static_cast<double>(stats.blocks_opened) * per, static_cast<double>(stats.documents_scored) * per);
+                            }
                             auto timing = time_single(nq, repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, sp); });
                             ResultRow row;
                             row.index = "clustered";
                             row.build_params = bp;
-                            row.search_params = "query_cut=" + fmt(qc) + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "");
+                            row.search_params = "query_cut=" + fmt(qc) + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "") +
+                                                (traversals.size() > 1 || traversal != BlockTraversal::best_first ? ",traversal=" + traversal_name : "");
                             row.build_s = build_s;
                             row.recall_at_10 = recall_at_k(timing.results, truth.view(), rk);
                             row.qps = timing.qps;

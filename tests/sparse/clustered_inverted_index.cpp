@@ -1,6 +1,7 @@
 // Clustered (Seismic-style) index: recall on random data, exact fallback, parameters, bad input, real data.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -81,6 +82,66 @@ TEST_CASE("clustered index: lambda >= list lengths and heap_factor 0 make search
         sparse_test::require_same_results(index.search(queries.row(q), 10, sp), brute_force_search(docs, queries.row(q), 10), 1e-5);
 }
 
+TEST_CASE("clustered index: every block traversal is exact with heap_factor 0; counters add up", "[sparse][clustered]") {
+    const auto docs = random_sparse_rows(1500, 300, 20, 73);
+    const auto queries = random_sparse_rows(30, 300, 8, 74);
+    ClusteredIndexParams params;
+    params.lambda = 100000;
+    params.forward_values = ForwardValueType::f32;
+    const auto index = ClusteredInvertedIndex::build(docs, params);
+    for (auto traversal : {BlockTraversal::best_first, BlockTraversal::first_list_sorted, BlockTraversal::list_by_list}) {
+        INFO("traversal " << static_cast<int>(traversal));
+        ClusteredSearchParams sp;
+        sp.query_cut = 1000;
+        sp.heap_factor = 0.0f;
+        sp.traversal = traversal;
+        for (std::size_t q = 0; q < queries.rows(); ++q) {
+            ClusteredSearchStatistics stats;
+            ClusteredSearchParams counted = sp;
+            counted.statistics = &stats;
+            const auto got = index.search(queries.row(q), 10, counted);
+            sparse_test::require_same_results(got, brute_force_search(docs, queries.row(q), 10), 1e-5);
+            // heap_factor 0 opens every block of every list of a query term: each document sharing a term is
+            // scored exactly once, however many of the query's lists hold it
+            std::set<std::uint32_t> sharing;
+            const auto query = queries.row(q);
+            for (std::size_t d = 0; d < docs.rows(); ++d) {
+                const auto row = docs.row(d);
+                for (std::size_t i = 0; i < row.size(); ++i)
+                    if (std::binary_search(query.ids.begin(), query.ids.end(), row.ids[i])) sharing.insert(static_cast<std::uint32_t>(d));
+            }
+            REQUIRE(stats.documents_scored == sharing.size());
+            REQUIRE(stats.lists == query.size());
+            REQUIRE(stats.blocks_opened == stats.blocks_considered);
+            REQUIRE(stats.summary_entries > 0);
+        }
+    }
+}
+
+TEST_CASE("clustered index: best-first traversal scores fewer documents than list order at equal heap factor", "[sparse][clustered]") {
+    const auto docs = sparsedense::testing::random_sparse_rows(6000, 2000, 40, 75);
+    const auto queries = sparsedense::testing::random_sparse_rows(60, 2000, 15, 76);
+    ClusteredIndexParams params;
+    params.lambda = 300;
+    const auto index = ClusteredInvertedIndex::build(docs, params);
+    ClusteredSearchStatistics best_first, list_order;
+    std::vector<SearchResults<>> truth, got_best_first, got_list_order;
+    for (std::size_t q = 0; q < queries.rows(); ++q) {
+        ClusteredSearchParams sp;
+        sp.query_cut = 8;
+        sp.heap_factor = 0.9f;
+        sp.statistics = &best_first;
+        got_best_first.push_back(index.search(queries.row(q), 10, sp));
+        sp.traversal = BlockTraversal::list_by_list;
+        sp.statistics = &list_order;
+        got_list_order.push_back(index.search(queries.row(q), 10, sp));
+        truth.push_back(brute_force_search(docs, queries.row(q), 10));
+    }
+    REQUIRE(best_first.blocks_considered == list_order.blocks_considered);
+    CHECK(best_first.documents_scored < list_order.documents_scored);
+    CHECK(recall_at(got_best_first, truth) >= recall_at(got_list_order, truth) - 0.05);
+}
+
 TEST_CASE("clustered index: global-threshold pruning, knn graph, batch search", "[sparse][clustered]") {
     const auto docs = random_sparse_rows(3000, 800, 25, 81);
     const auto queries = random_sparse_rows(40, 800, 10, 82);
@@ -139,6 +200,9 @@ TEST_CASE("clustered index: bad input throws Error and leaves the index usable",
     REQUIRE_THROWS_AS(index.search(good, 5, bad), Error);
     bad.query_cut = 5;
     bad.heap_factor = std::nanf("");
+    REQUIRE_THROWS_AS(index.search(good, 5, bad), Error);
+    bad.heap_factor = 1.0f;
+    bad.traversal = static_cast<BlockTraversal>(7);
     REQUIRE_THROWS_AS(index.search(good, 5, bad), Error);
     REQUIRE_THROWS_AS(index.score(good, 500), Error);
     CsrMatrix<float> wrong_dim(7);

@@ -34,6 +34,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -78,34 +80,52 @@ struct ClusteredIndexParams {
     std::uint64_t seed = 42;                              ///< centroid sampling
 };
 
+/// Order in which the blocks of the visited lists are considered.
+enum class BlockTraversal : std::uint8_t {
+    list_by_list = 0,       ///< Seismic's order: list after list, blocks in stored order
+    first_list_sorted = 1,  ///< as list_by_list, but the first (heaviest-term) list best-summary-first
+    best_first = 2,         ///< all blocks of all visited lists by decreasing summary score; stops at the first that fails
+};
+
+/// Work counters of one search (optional output; see ClusteredSearchParams::statistics).
+struct ClusteredSearchStatistics {
+    std::uint64_t lists = 0;             ///< posting lists visited
+    std::uint64_t blocks_considered = 0; ///< block summaries scored
+    std::uint64_t summary_entries = 0;   ///< summary coordinates multiplied (those matching a query term)
+    std::uint64_t blocks_opened = 0;     ///< blocks whose documents were scored
+    std::uint64_t documents_scored = 0;  ///< exact document evaluations (each document at most once)
+};
+
 struct ClusteredSearchParams {
     std::size_t query_cut = 10;    ///< query terms (largest weights) whose lists are visited
     float heap_factor = 0.9f;      ///< open a block when summary score >= heap_factor x k-th best (smaller = more recall)
     std::size_t knn = 0;           ///< graph neighbours of each final hit to score (needs a graph built with knn > 0)
-    bool first_list_sorted = true; ///< visit the first list's blocks by decreasing summary score
+    BlockTraversal traversal = BlockTraversal::best_first;  ///< see BlockTraversal
+    ClusteredSearchStatistics* statistics = nullptr;        ///< if set, this search's counters are added to it
 };
 
 namespace detail {
 
 struct ClusteredScratch {
     std::vector<float> qdense;
-    std::vector<std::uint32_t> qmask;  // bit per term: in the query
     std::vector<std::uint64_t> visited;
     std::vector<std::uint32_t> visited_docs;
     std::vector<float> block_scores;
-    std::vector<std::uint32_t> block_order;
+    std::vector<std::uint64_t> block_order;  // (order-preserving score bits << 32) | block position
     std::vector<std::uint32_t> selected;
-    std::vector<std::uint32_t> hits;  // summary components matched by the query (<= query terms)
+    std::vector<std::uint32_t> qmask;  // bit per term: in the query
+    std::vector<std::uint32_t> hits;   // summary components matched by the query (<= query terms)
     std::vector<std::uint32_t> final_ids;
     TopKCollector<> top{1};
 
+    /// `max_blocks`: blocks of all visited lists together.
     void ensure(std::size_t dimension, std::size_t docs, std::size_t max_blocks, std::size_t query_terms, std::size_t visit_hint) {
         if (qdense.size() < dimension) qdense.resize(dimension, 0.0f);
-        if (qmask.size() < (dimension + 31) / 32) qmask.resize((dimension + 31) / 32, 0);
         if (visited.size() < (docs + 63) / 64) visited.resize((docs + 63) / 64, 0);
         if (block_scores.size() < max_blocks) block_scores.resize(max_blocks);
         if (block_order.size() < max_blocks) block_order.resize(max_blocks);
         if (selected.capacity() < query_terms) selected.reserve(query_terms);
+        if (qmask.size() < (dimension + 31) / 32) qmask.resize((dimension + 31) / 32, 0);
         if (hits.size() < query_terms) hits.resize(query_terms);
         if (visited_docs.capacity() < visit_hint) visited_docs.reserve(visit_hint);
     }
@@ -169,8 +189,10 @@ public:
 
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
-    void score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense, const std::uint32_t* qmask, bool wide,
-                         float* out, std::uint32_t* hits) const noexcept;
+    /// Summary scores of every block of `term`'s list into out[0, blocks); returns the summary entries multiplied.
+    /// Summary scores of every block of `term`'s list into out[0, blocks); returns the summary entries multiplied.
+    std::size_t score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense, const std::uint32_t* qmask, bool wide,
+                                float* out, std::uint32_t* hits) const noexcept;
     void build_knn(std::size_t degree, std::size_t threads);
 
     friend struct ClusteredIndexFile;
@@ -239,7 +261,7 @@ struct ClusterScratch {
 SPARSEDENSE_AVX512_REGION_BEGIN
 /// Summary scores of one list: 16 component ids at a time are tested against the query's term bitmask (a gather
 /// of bitmask words), and only the runs of components present in the query are accumulated.
-inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
+inline std::size_t summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
                                 const float* qdense, const std::uint16_t* eb, const std::uint8_t* ec, float* out,
                                 std::uint32_t* hits) noexcept {
     // Pass 1: find the components present in the query (at most one per query term), prefetching their run bounds.
@@ -266,29 +288,25 @@ inline void summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, c
         _mm_prefetch(reinterpret_cast<const char*>(eb + b), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(ec + b), _MM_HINT_T0);
     }
+    std::size_t entries = 0;
     for (std::size_t h = 0; h < nh; ++h) {
         const std::uint32_t ci = hits[h];
         const float q = qdense[comps[ci]];
-        for (std::uint32_t e = ci ? ends[ci - 1] : 0; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
+        const std::uint32_t first = ci ? ends[ci - 1] : 0;
+        entries += ends[ci] - first;
+        for (std::uint32_t e = first; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
     }
+    return entries;
 }
 
-/// Visits one opened block with the record scorer inlined: prefetch the unvisited documents' records, then score
-/// them. AVX-512 level only; the portable path is the `visit_block` lambda in search_into(), which repeats these
-/// few lines with an indirect scorer call: GCC will not inline this target-specific scorer into generic code, so
-/// sharing one template would cost an indirect call per document.
+/// Scores the unvisited documents of one opened block with the record scorer inlined (their records were
+/// prefetched earlier by prefetch_block_records). AVX-512 level only; the portable path is the `score_block` lambda
+/// in search_into(), which repeats these few lines with an indirect scorer call: GCC will not inline this
+/// target-specific scorer into generic code, so sharing one template would cost an indirect call per document.
 template <class Id, class Value>
-inline void visit_block_avx512(const std::uint32_t* pdoc, const std::uint64_t* ploc, std::uint64_t pb, std::uint64_t pe,
-                               const std::uint32_t* words, ForwardLayout layout, std::uint64_t* visited,
-                               std::vector<std::uint32_t>& visited_docs, const float* qd, TopKCollector<>& top) {
-    for (std::uint64_t p = pb; p < pe; ++p) {
-        const std::uint32_t d = pdoc[p];
-        if (visited[d >> 6] & (std::uint64_t{1} << (d & 63))) continue;
-        const std::uint64_t loc = ploc[p];
-        const char* rec = reinterpret_cast<const char*>(words + (loc >> forward_len_bits));
-        const std::size_t bytes = 4 * layout.record_words(loc & forward_len_mask);
-        for (std::size_t o = 0; o < bytes; o += 64) _mm_prefetch(rec + o, _MM_HINT_T0);
-    }
+inline void score_block_avx512(const std::uint32_t* pdoc, const std::uint64_t* ploc, std::uint64_t pb, std::uint64_t pe,
+                               const std::uint32_t* words, std::uint64_t* visited, std::vector<std::uint32_t>& visited_docs,
+                               const float* qd, TopKCollector<>& top) {
     for (std::uint64_t p = pb; p < pe; ++p) {
         const std::uint32_t d = pdoc[p];
         std::uint64_t& word = visited[d >> 6];
@@ -302,17 +320,17 @@ inline void visit_block_avx512(const std::uint32_t* pdoc, const std::uint64_t* p
     }
 }
 
-using BlockVisitor = void (*)(const std::uint32_t*, const std::uint64_t*, std::uint64_t, std::uint64_t, const std::uint32_t*, ForwardLayout,
-                              std::uint64_t*, std::vector<std::uint32_t>&, const float*, TopKCollector<>&);
+using BlockScorer = void (*)(const std::uint32_t*, const std::uint64_t*, std::uint64_t, std::uint64_t, const std::uint32_t*,
+                             std::uint64_t*, std::vector<std::uint32_t>&, const float*, TopKCollector<>&);
 
-inline BlockVisitor pick_block_visitor(int kind) noexcept {
+inline BlockScorer pick_block_scorer(int kind) noexcept {
     switch (kind) {
-        case 0: return &visit_block_avx512<std::uint16_t, float>;
-        case 1: return &visit_block_avx512<std::uint16_t, float16>;
-        case 2: return &visit_block_avx512<std::uint16_t, std::uint8_t>;
-        case 3: return &visit_block_avx512<std::uint32_t, float>;
-        case 4: return &visit_block_avx512<std::uint32_t, float16>;
-        default: return &visit_block_avx512<std::uint32_t, std::uint8_t>;
+        case 0: return &score_block_avx512<std::uint16_t, float>;
+        case 1: return &score_block_avx512<std::uint16_t, float16>;
+        case 2: return &score_block_avx512<std::uint16_t, std::uint8_t>;
+        case 3: return &score_block_avx512<std::uint32_t, float>;
+        case 4: return &score_block_avx512<std::uint32_t, float16>;
+        default: return &score_block_avx512<std::uint32_t, std::uint8_t>;
     }
 }
 SPARSEDENSE_TARGET_REGION_END
@@ -609,6 +627,8 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
         index.max_list_ = std::max(index.max_list_, l.docs.size());
     }
     const std::size_t nblocks = list_block_begin[dim], ncomps = list_comp_begin[dim];
+    if (nblocks >= std::numeric_limits<std::uint32_t>::max())
+        raise(ErrorKind::out_of_range, "ClusteredInvertedIndex: ", nblocks, " blocks exceed the 2^32 - 1 limit; lower centroid_fraction or lambda");
     std::vector<std::uint64_t> block_post_begin(nblocks + 1, 0), list_entry_begin(dim + 1, 0);
     std::vector<std::uint32_t> comp_entry_end(ncomps);
     std::vector<std::uint32_t> post_doc(total_posts), comp_id(ncomps);
@@ -666,7 +686,7 @@ inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, s
     if (dim_ == 0 && !query.empty()) raise(ErrorKind::out_of_range, "ClusteredInvertedIndex::search: the index is empty (dimension 0)");
 }
 
-inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense,
+inline std::size_t ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense,
                                                     const std::uint32_t* qmask, bool wide, float* out, std::uint32_t* hits) const noexcept {
     const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
     std::fill(out, out + nb, 0.0f);
@@ -677,9 +697,10 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
     const std::uint16_t* eb = entry_block_.data() + list_entry_begin_[term];
     const std::uint8_t* ec = entry_code_.data() + list_entry_begin_[term];
     const std::uint32_t* ends = comp_entry_end_.data();
+    std::size_t entries = 0;
 #if SPARSEDENSE_X86
     if (wide) {
-        detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out, hits);
+        entries = detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out, hits);
         lo = hi;
     }
 #else
@@ -705,12 +726,15 @@ inline void ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVe
         }
         if (lo < hi && comps[lo] == target) {
             const float q = query.values[i];
-            for (std::uint32_t e = lo == first ? 0 : ends[lo - 1]; e < ends[lo]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
+            const std::uint32_t begin = lo == first ? 0 : ends[lo - 1];
+            entries += ends[lo] - begin;
+            for (std::uint32_t e = begin; e < ends[lo]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
             ++lo;
         }
     }
     const float* steps = block_step_.data() + b0;
     for (std::uint64_t b = 0; b < nb; ++b) out[b] *= steps[b];
+    return entries;
 }
 
 inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out,
@@ -719,11 +743,14 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     if (params.query_cut == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: query_cut must be > 0");
     if (!std::isfinite(params.heap_factor) || params.heap_factor < 0.0f)
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: heap_factor must be finite and >= 0, got ", params.heap_factor);
+    if (params.traversal != BlockTraversal::list_by_list && params.traversal != BlockTraversal::first_list_sorted &&
+        params.traversal != BlockTraversal::best_first)
+        raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: unknown block traversal");
     out.clear();
     if (docs_ == 0 || query.empty()) return;
     auto& s = detail::clustered_scratch();
     const std::size_t cut = std::min(params.query_cut, query.size());
-    s.ensure(dim_, docs_, max_blocks_, query.size(), cut * max_list_ + std::min(params.knn, knn_degree_) * k);
+    s.ensure(dim_, docs_, cut * max_blocks_, query.size(), cut * max_list_ + std::min(params.knn, knn_degree_) * k);
     s.top.reset(k);
 
     // query terms with the largest weights
@@ -751,15 +778,18 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     const float hf = params.heap_factor;
 
 #if SPARSEDENSE_X86
-    const detail::BlockVisitor wide_visit = wide ? detail::pick_block_visitor(layout.kind()) : nullptr;
+    const detail::BlockScorer wide_score = wide ? detail::pick_block_scorer(layout.kind()) : nullptr;
 #endif
-    auto visit_block = [&](std::uint64_t pb, std::uint64_t pe) {
-#if SPARSEDENSE_X86
-        if (wide_visit) {
-            wide_visit(pdoc, ploc, pb, pe, words, layout, visited, s.visited_docs, qd, s.top);
-            return;
-        }
-#endif
+    // A block is opened in three steps, pipelined in the best-first walk: its posting arrays are prefetched, then
+    // the records of its unvisited documents, then the documents are scored, each step one block ahead of the next,
+    // so the forward-index reads of a block overlap the scoring of the one before.
+    auto prefetch_postings = [&](std::uint64_t global_block) {
+        const std::uint64_t pb = block_post_begin_[global_block], pe = block_post_begin_[global_block + 1];
+        for (std::uint64_t p = pb; p < pe; p += 16) __builtin_prefetch(pdoc + p, 0, 3);
+        for (std::uint64_t p = pb; p < pe; p += 8) __builtin_prefetch(ploc + p, 0, 3);
+    };
+    auto prefetch_records = [&](std::uint64_t global_block) {
+        const std::uint64_t pb = block_post_begin_[global_block], pe = block_post_begin_[global_block + 1];
         for (std::uint64_t p = pb; p < pe; ++p) {
             const std::uint32_t d = pdoc[p];
             if (visited[d >> 6] & (std::uint64_t{1} << (d & 63))) continue;
@@ -768,6 +798,19 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
             const std::size_t bytes = 4 * layout.record_words(loc & detail::forward_len_mask);
             for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(rec + o, 0, 3);
         }
+    };
+    ClusteredSearchStatistics counters;
+    auto score_block = [&](std::uint64_t global_block) {
+        const std::uint64_t pb = block_post_begin_[global_block], pe = block_post_begin_[global_block + 1];
+        const std::size_t before = s.visited_docs.size();
+        ++counters.blocks_opened;
+#if SPARSEDENSE_X86
+        if (wide_score) {
+            wide_score(pdoc, ploc, pb, pe, words, visited, s.visited_docs, qd, s.top);
+            counters.documents_scored += s.visited_docs.size() - before;
+            return;
+        }
+#endif
         for (std::uint64_t p = pb; p < pe; ++p) {
             const std::uint32_t d = pdoc[p];
             std::uint64_t& word = visited[d >> 6];
@@ -779,30 +822,87 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
             const float sc = scorer(words + (loc >> detail::forward_len_bits), loc & detail::forward_len_mask, qd);
             if (s.top.would_enter(sc)) s.top.push(d, sc);
         }
+        counters.documents_scored += s.visited_docs.size() - before;
+    };
+    auto open_block = [&](std::uint64_t global_block) {
+        prefetch_records(global_block);
+        score_block(global_block);
     };
 
-    bool first = true;
-    for (std::uint32_t qi : s.selected) {
-        const std::uint32_t term = query.ids[qi];
-        const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
-        if (nb == 0) continue;
-        score_summaries(term, query, qd, qm, wide, bs, s.hits.data());
-        if (first && params.first_list_sorted) {
-            std::uint32_t* order = s.block_order.data();
-            std::iota(order, order + nb, 0u);
-            std::sort(order, order + nb, [&](std::uint32_t a, std::uint32_t b) { return bs[a] > bs[b] || (bs[a] == bs[b] && a < b); });
-            for (std::uint64_t i = 0; i < nb; ++i) {
-                const std::uint32_t b = order[i];
-                if (s.top.full() && bs[b] < hf * s.top.threshold()) break;  // later blocks score lower
-                visit_block(block_post_begin_[b0 + b], block_post_begin_[b0 + b + 1]);
-            }
-        } else {
+    if (params.traversal == BlockTraversal::best_first) {
+        // Score the summaries of every visited list, then open blocks by decreasing summary score (a max-heap of
+        // packed keys: usually only a few of them are popped): the heap of results fills with the best candidates
+        // first, and the walk stops at the first block below heap_factor x threshold.
+        std::uint64_t* keys = s.block_order.data();
+        std::size_t nkeys = 0;
+        for (std::uint32_t qi : s.selected) {
+            const std::uint32_t term = query.ids[qi];
+            const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
+            if (nb == 0) continue;
+            counters.summary_entries += score_summaries(term, query, qd, qm, wide, bs + nkeys, s.hits.data());
+            ++counters.lists;
+            counters.blocks_considered += nb;
             for (std::uint64_t b = 0; b < nb; ++b) {
-                if (s.top.full() && bs[b] < hf * s.top.threshold()) continue;
-                visit_block(block_post_begin_[b0 + b], block_post_begin_[b0 + b + 1]);
+                std::uint32_t bits;
+                std::memcpy(&bits, bs + nkeys, 4);
+                bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);  // order-preserving float -> u32
+                keys[nkeys++] = (std::uint64_t{bits} << 32) | (b0 + b);
             }
         }
-        first = false;
+        std::make_heap(keys, keys + nkeys);
+        auto pop = [&]() -> std::uint64_t {
+            std::pop_heap(keys, keys + nkeys);
+            return keys[--nkeys];
+        };
+        auto key_score = [](std::uint64_t key) {
+            std::uint32_t bits = static_cast<std::uint32_t>(key >> 32);
+            bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
+            float score;
+            std::memcpy(&score, &bits, 4);
+            return score;
+        };
+        // window[0] is scored now, window[1] has its records prefetched, window[2] its postings.
+        std::uint64_t window[3];
+        std::size_t in_window = 0;
+        while (in_window < 3 && nkeys > 0) window[in_window++] = pop();
+        if (in_window > 0) prefetch_records(window[0] & 0xffffffffu);
+        if (in_window > 1) prefetch_postings(window[1] & 0xffffffffu);
+        while (in_window > 0) {
+            if (s.top.full() && key_score(window[0]) < hf * s.top.threshold()) break;  // every later block scores lower
+            if (in_window > 1) prefetch_records(window[1] & 0xffffffffu);
+            if (in_window > 2) prefetch_postings(window[2] & 0xffffffffu);
+            score_block(window[0] & 0xffffffffu);
+            window[0] = window[1];
+            window[1] = window[2];
+            if (nkeys > 0) window[2] = pop();
+            else --in_window;
+        }
+    } else {
+        bool first = true;
+        for (std::uint32_t qi : s.selected) {
+            const std::uint32_t term = query.ids[qi];
+            const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
+            if (nb == 0) continue;
+            counters.summary_entries += score_summaries(term, query, qd, qm, wide, bs, s.hits.data());
+            ++counters.lists;
+            counters.blocks_considered += nb;
+            if (first && params.traversal == BlockTraversal::first_list_sorted) {
+                std::uint64_t* order = s.block_order.data();
+                for (std::uint64_t b = 0; b < nb; ++b) order[b] = b;
+                std::sort(order, order + nb, [&](std::uint64_t a, std::uint64_t b) { return bs[a] > bs[b] || (bs[a] == bs[b] && a < b); });
+                for (std::uint64_t i = 0; i < nb; ++i) {
+                    const std::uint64_t b = order[i];
+                    if (s.top.full() && bs[b] < hf * s.top.threshold()) break;  // later blocks score lower
+                    open_block(b0 + b);
+                }
+            } else {
+                for (std::uint64_t b = 0; b < nb; ++b) {
+                    if (s.top.full() && bs[b] < hf * s.top.threshold()) continue;
+                    open_block(b0 + b);
+                }
+            }
+            first = false;
+        }
     }
 
     // k-NN graph refinement: score the neighbours of every hit.
@@ -822,6 +922,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
                 if (word & bit) continue;
                 word |= bit;
                 s.visited_docs.push_back(d);
+                ++counters.documents_scored;
                 const std::uint64_t loc = forward_.location(d);
                 const float sc = scorer(forward_.record(loc), CompactForwardIndex::length_of(loc), qd);
                 if (s.top.would_enter(sc)) s.top.push(d, sc);
@@ -833,6 +934,13 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     for (std::size_t i = 0; i < query.size(); ++i) {
         qd[query.ids[i]] = 0.0f;
         qm[query.ids[i] >> 5] = 0;
+    }
+    if (params.statistics) {
+        params.statistics->lists += counters.lists;
+        params.statistics->blocks_considered += counters.blocks_considered;
+        params.statistics->summary_entries += counters.summary_entries;
+        params.statistics->blocks_opened += counters.blocks_opened;
+        params.statistics->documents_scored += counters.documents_scored;
     }
     const auto hits = s.top.finalize();
     out.assign(hits.begin(), hits.end());
