@@ -120,20 +120,28 @@ struct ClusteredScratch {
     static constexpr std::size_t pipeline_depth = 12;  // documents in flight (8-16 measure alike on splade-beir)
     std::vector<Pending> pending = std::vector<Pending>(pipeline_depth);
     std::vector<std::uint32_t> selected;
-    std::vector<std::uint32_t> qmask;  // bit per term: in the query
-    std::vector<std::uint32_t> hits;   // summary components matched by the query (<= query terms)
+    std::vector<std::uint64_t> hits;  // per visited list, query-size slots: matched component << 32 | query position
+    struct ListWork {
+        std::uint64_t b0, nb, c0, e0;
+        float* out;
+        std::size_t hits;
+    };
+    std::vector<ListWork> lists;       // per visited list
+    std::vector<std::uint32_t> terms;  // the visited lists' terms
     std::vector<std::uint32_t> final_ids;
     TopKCollector<> top{1};
 
     /// `max_blocks`: blocks of all visited lists together.
-    void ensure(std::size_t dimension, std::size_t docs, std::size_t max_blocks, std::size_t query_terms, std::size_t visit_hint) {
+    void ensure(std::size_t dimension, std::size_t docs, std::size_t max_blocks, std::size_t query_terms, std::size_t lists_visited,
+                std::size_t visit_hint) {
         if (qdense.size() < dimension) qdense.resize(dimension, 0.0f);
         if (visited.size() < (docs + 63) / 64) visited.resize((docs + 63) / 64, 0);
         if (block_scores.size() < max_blocks) block_scores.resize(max_blocks);
         if (block_order.size() < max_blocks) block_order.resize(max_blocks);
         if (selected.capacity() < query_terms) selected.reserve(query_terms);
-        if (qmask.size() < (dimension + 31) / 32) qmask.resize((dimension + 31) / 32, 0);
-        if (hits.size() < query_terms) hits.resize(query_terms);
+        if (hits.size() < lists_visited * query_terms) hits.resize(lists_visited * query_terms);
+        if (lists.size() < lists_visited) lists.resize(lists_visited);
+        if (terms.capacity() < lists_visited) terms.reserve(lists_visited);
         if (visited_docs.capacity() < visit_hint) visited_docs.reserve(visit_hint);
     }
 };
@@ -196,10 +204,12 @@ public:
 
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
-    /// Summary scores of every block of `term`'s list into out[0, blocks); returns the summary entries multiplied.
-    /// Summary scores of every block of `term`'s list into out[0, blocks); returns the summary entries multiplied.
-    std::size_t score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense, const std::uint32_t* qmask, bool wide,
-                                float* out, std::uint32_t* hits) const noexcept;
+    /// Summary scores of every block of the (non-empty) lists of `terms`, list after list into `out`; returns the
+    /// summary entries multiplied.
+    /// Summary scores of every block of the (non-empty) lists of `terms`, list after list into `out`; returns the
+    /// summary entries multiplied.
+    std::size_t score_summaries(std::span<const std::uint32_t> terms, SparseVectorView<float> query, bool wide, float* out,
+                                detail::ClusteredScratch& scratch) const noexcept;
     void build_knn(std::size_t degree, std::size_t threads);
 
     friend struct ClusteredIndexFile;
@@ -266,46 +276,27 @@ struct ClusterScratch {
 
 #if SPARSEDENSE_X86
 SPARSEDENSE_AVX512_REGION_BEGIN
-/// Summary scores of one list: 16 component ids at a time are tested against the query's term bitmask (a gather
-/// of bitmask words), and only the runs of components present in the query are accumulated.
-inline std::size_t summary_scan_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* ends, const std::uint32_t* qmask,
-                                const float* qdense, const std::uint16_t* eb, const std::uint8_t* ec, float* out,
-                                std::uint32_t* hits) noexcept {
-    // Pass 1: find the components present in the query (at most one per query term), prefetching their run bounds.
-    const __m512i one = _mm512_set1_epi32(1), low5 = _mm512_set1_epi32(31);
-    std::size_t nh = 0;
-    for (std::size_t c = 0; c < ncomp; c += 16) {
+/// Merge of the sorted query term ids with the sorted components of one list, 16 components per step: a step whose
+/// last component is below the next query id is skipped with one comparison, otherwise each query id it covers is
+/// compared with all 16 components at once. Appends (component << 32 | query position) for every match.
+inline std::size_t match_components_avx512(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* qids, std::size_t nq,
+                                           std::uint64_t* hits) noexcept {
+    std::size_t nh = 0, j = 0;
+    for (std::size_t c = 0; c < ncomp && j < nq; c += 16) {
         const std::size_t left = ncomp - c;
+        const std::size_t len = left >= 16 ? 16 : left;
+        const std::uint32_t chunk_max = comps[c + len - 1];
+        if (qids[j] > chunk_max) continue;
         const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
         const __m512i ids = _mm512_maskz_loadu_epi32(m, comps + c);
-        const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, _mm512_srli_epi32(ids, 5), qmask, 4);
-        const __m512i bits = _mm512_sllv_epi32(one, _mm512_and_si512(ids, low5));
-        unsigned hit = _mm512_mask_test_epi32_mask(m, words, bits);
-        while (hit) {
-            const std::size_t ci = c + static_cast<std::size_t>(__builtin_ctz(hit));
-            hit &= hit - 1;
-            hits[nh++] = static_cast<std::uint32_t>(ci);
-            _mm_prefetch(reinterpret_cast<const char*>(ends + (ci ? ci - 1 : 0)), _MM_HINT_T0);
-        }
+        do {
+            const unsigned hit = _mm512_mask_cmpeq_epi32_mask(m, ids, _mm512_set1_epi32(static_cast<int>(qids[j])));
+            if (hit) hits[nh++] = (static_cast<std::uint64_t>(c + static_cast<std::size_t>(__builtin_ctz(hit))) << 32) | j;
+            ++j;
+        } while (j < nq && qids[j] <= chunk_max);
     }
-    // Pass 2: prefetch the runs (scattered over the list's entries), then pass 3 accumulates them.
-    for (std::size_t h = 0; h < nh; ++h) {
-        const std::uint32_t ci = hits[h];
-        const std::uint32_t b = ci ? ends[ci - 1] : 0;
-        _mm_prefetch(reinterpret_cast<const char*>(eb + b), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(ec + b), _MM_HINT_T0);
-    }
-    std::size_t entries = 0;
-    for (std::size_t h = 0; h < nh; ++h) {
-        const std::uint32_t ci = hits[h];
-        const float q = qdense[comps[ci]];
-        const std::uint32_t first = ci ? ends[ci - 1] : 0;
-        entries += ends[ci] - first;
-        for (std::uint32_t e = first; e < ends[ci]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
-    }
-    return entries;
+    return nh;
 }
-
 SPARSEDENSE_TARGET_REGION_END
 #endif
 
@@ -659,54 +650,96 @@ inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, s
     if (dim_ == 0 && !query.empty()) raise(ErrorKind::out_of_range, "ClusteredInvertedIndex::search: the index is empty (dimension 0)");
 }
 
-inline std::size_t ClusteredInvertedIndex::score_summaries(std::uint32_t term, SparseVectorView<float> query, const float* qdense,
-                                                    const std::uint32_t* qmask, bool wide, float* out, std::uint32_t* hits) const noexcept {
-    const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
-    std::fill(out, out + nb, 0.0f);
-    const std::uint32_t* comps = comp_id_.data();
-    const std::uint64_t first = list_comp_begin_[term];
-    std::uint64_t lo = first;
-    const std::uint64_t hi = list_comp_begin_[term + 1];
-    const std::uint16_t* eb = entry_block_.data() + list_entry_begin_[term];
-    const std::uint8_t* ec = entry_code_.data() + list_entry_begin_[term];
-    const std::uint32_t* ends = comp_entry_end_.data();
-    std::size_t entries = 0;
-#if SPARSEDENSE_X86
-    if (wide) {
-        entries = detail::summary_scan_avx512(comps + first, hi - first, ends + first, qmask, qdense, eb, ec, out, hits);
-        lo = hi;
-    }
-#else
-    (void)qdense;
-    (void)qmask;
-    (void)wide;
-    (void)hits;
-#endif
-    for (std::size_t i = 0; i < query.size() && lo < hi; ++i) {
-        const std::uint32_t target = query.ids[i];
-        // galloping search for the first component >= target
-        std::uint64_t step = 1, probe = lo;
-        while (probe < hi && comps[probe] < target) {
+namespace detail {
+/// Portable version of match_components_avx512: a merge with galloping over the components.
+inline std::size_t match_components_scalar(const std::uint32_t* comps, std::size_t ncomp, const std::uint32_t* qids, std::size_t nq,
+                                           std::uint64_t* hits) noexcept {
+    std::size_t nh = 0, lo = 0;
+    for (std::size_t j = 0; j < nq && lo < ncomp; ++j) {
+        const std::uint32_t target = qids[j];
+        std::size_t step = 1, probe = lo;
+        while (probe < ncomp && comps[probe] < target) {
             lo = probe + 1;
             probe += step;
             step <<= 1;
         }
-        std::uint64_t right = std::min(probe, hi);
+        std::size_t right = std::min(probe, ncomp);
         while (lo < right) {
-            const std::uint64_t mid = lo + (right - lo) / 2;
+            const std::size_t mid = lo + (right - lo) / 2;
             if (comps[mid] < target) lo = mid + 1;
             else right = mid;
         }
-        if (lo < hi && comps[lo] == target) {
-            const float q = query.values[i];
-            const std::uint32_t begin = lo == first ? 0 : ends[lo - 1];
-            entries += ends[lo] - begin;
-            for (std::uint32_t e = begin; e < ends[lo]; ++e) out[eb[e]] += q * static_cast<float>(ec[e]);
-            ++lo;
+        if (lo < ncomp && comps[lo] == target) hits[nh++] = (static_cast<std::uint64_t>(lo++) << 32) | j;
+    }
+    return nh;
+}
+}  // namespace detail
+
+inline std::size_t ClusteredInvertedIndex::score_summaries(std::span<const std::uint32_t> terms, SparseVectorView<float> query, bool wide,
+                                                           float* out, detail::ClusteredScratch& s) const noexcept {
+    // Three passes over all the visited lists: match the query's terms against each list's components, prefetch
+    // the matched components' run bounds and then their runs (scattered over the lists' entries), accumulate. Doing
+    // each pass for every list before the next lets the cache misses of all lists overlap.
+    const std::size_t nl = terms.size(), nq = query.size();
+    auto* lists = s.lists.data();
+    std::uint64_t* hits = s.hits.data();
+    std::size_t offset = 0;
+    for (std::size_t l = 0; l < nl; ++l) {
+        const std::uint32_t t = terms[l];
+        auto& w = lists[l];
+        w.b0 = list_block_begin_[t];
+        w.nb = list_block_begin_[t + 1] - w.b0;
+        w.c0 = list_comp_begin_[t];
+        w.e0 = list_entry_begin_[t];
+        w.out = out + offset;
+        offset += static_cast<std::size_t>(w.nb);
+        std::fill(w.out, w.out + w.nb, 0.0f);
+        const std::uint32_t* comps = comp_id_.data() + w.c0;
+        const std::size_t ncomp = static_cast<std::size_t>(list_comp_begin_[t + 1] - w.c0);
+        std::uint64_t* h = hits + l * nq;
+#if SPARSEDENSE_X86
+        w.hits = wide ? detail::match_components_avx512(comps, ncomp, query.ids.data(), nq, h)
+                      : detail::match_components_scalar(comps, ncomp, query.ids.data(), nq, h);
+#else
+        (void)wide;
+        w.hits = detail::match_components_scalar(comps, ncomp, query.ids.data(), nq, h);
+#endif
+        const std::uint32_t* ends = comp_entry_end_.data() + w.c0;
+        for (std::size_t j = 0; j < w.hits; ++j) {
+            const std::uint32_t c = static_cast<std::uint32_t>(h[j] >> 32);
+            __builtin_prefetch(ends + (c ? c - 1 : 0), 0, 3);
         }
     }
-    const float* steps = block_step_.data() + b0;
-    for (std::uint64_t b = 0; b < nb; ++b) out[b] *= steps[b];
+    for (std::size_t l = 0; l < nl; ++l) {
+        const auto& w = lists[l];
+        const std::uint32_t* ends = comp_entry_end_.data() + w.c0;
+        const std::uint64_t* h = hits + l * nq;
+        for (std::size_t j = 0; j < w.hits; ++j) {
+            const std::uint32_t c = static_cast<std::uint32_t>(h[j] >> 32);
+            const std::uint32_t first = c ? ends[c - 1] : 0;
+            __builtin_prefetch(entry_block_.data() + w.e0 + first, 0, 3);
+            __builtin_prefetch(entry_code_.data() + w.e0 + first, 0, 3);
+        }
+        __builtin_prefetch(block_step_.data() + w.b0, 0, 3);
+    }
+    std::size_t entries = 0;
+    for (std::size_t l = 0; l < nl; ++l) {
+        const auto& w = lists[l];
+        const std::uint32_t* ends = comp_entry_end_.data() + w.c0;
+        const std::uint16_t* eb = entry_block_.data() + w.e0;
+        const std::uint8_t* ec = entry_code_.data() + w.e0;
+        const std::uint64_t* h = hits + l * nq;
+        float* o = w.out;
+        for (std::size_t j = 0; j < w.hits; ++j) {
+            const std::uint32_t c = static_cast<std::uint32_t>(h[j] >> 32);
+            const float q = query.values[static_cast<std::uint32_t>(h[j])];
+            const std::uint32_t first = c ? ends[c - 1] : 0, last = ends[c];
+            entries += last - first;
+            for (std::uint32_t e = first; e < last; ++e) o[eb[e]] += q * static_cast<float>(ec[e]);
+        }
+        const float* steps = block_step_.data() + w.b0;
+        for (std::uint64_t b = 0; b < w.nb; ++b) o[b] *= steps[b];
+    }
     return entries;
 }
 
@@ -723,7 +756,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     if (docs_ == 0 || query.empty()) return;
     auto& s = detail::clustered_scratch();
     const std::size_t cut = std::min(params.query_cut, query.size());
-    s.ensure(dim_, docs_, cut * max_blocks_, query.size(), cut * max_list_ + std::min(params.knn, knn_degree_) * k);
+    s.ensure(dim_, docs_, cut * max_blocks_, query.size(), cut, cut * max_list_ + std::min(params.knn, knn_degree_) * k);
     s.top.reset(k);
 
     // query terms with the largest weights
@@ -734,11 +767,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     s.selected.resize(cut);
 
     float* qd = s.qdense.data();
-    std::uint32_t* qm = s.qmask.data();
-    for (std::size_t i = 0; i < query.size(); ++i) {
-        qd[query.ids[i]] = query.values[i];
-        qm[query.ids[i] >> 5] |= std::uint32_t{1} << (query.ids[i] & 31);
-    }
+    for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = query.values[i];
     const bool wide = simd::active_simd_level() == simd::SimdLevel::avx512;
     std::uint64_t* visited = s.visited.data();
     s.visited_docs.clear();
@@ -798,11 +827,12 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
         // first, and the walk stops at the first block below heap_factor x threshold.
         std::uint64_t* keys = s.block_order.data();
         std::size_t nkeys = 0;
-        for (std::uint32_t qi : s.selected) {
-            const std::uint32_t term = query.ids[qi];
+        s.terms.clear();
+        for (std::uint32_t qi : s.selected)
+            if (list_block_begin_[query.ids[qi] + 1] > list_block_begin_[query.ids[qi]]) s.terms.push_back(query.ids[qi]);
+        counters.summary_entries += score_summaries(s.terms, query, wide, bs, s);
+        for (std::uint32_t term : s.terms) {
             const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
-            if (nb == 0) continue;
-            counters.summary_entries += score_summaries(term, query, qd, qm, wide, bs + nkeys, s.hits.data());
             ++counters.lists;
             counters.blocks_considered += nb;
             for (std::uint64_t b = 0; b < nb; ++b) {
@@ -834,7 +864,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
             const std::uint32_t term = query.ids[qi];
             const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
             if (nb == 0) continue;
-            counters.summary_entries += score_summaries(term, query, qd, qm, wide, bs, s.hits.data());
+            counters.summary_entries += score_summaries({&term, 1}, query, wide, bs, s);
             ++counters.lists;
             counters.blocks_considered += nb;
             if (first && params.traversal == BlockTraversal::first_list_sorted) {
@@ -883,10 +913,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     }
 
     for (std::uint32_t d : s.visited_docs) visited[d >> 6] = 0;
-    for (std::size_t i = 0; i < query.size(); ++i) {
-        qd[query.ids[i]] = 0.0f;
-        qm[query.ids[i] >> 5] = 0;
-    }
+    for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = 0.0f;
     if (params.statistics) {
         params.statistics->lists += counters.lists;
         params.statistics->blocks_considered += counters.blocks_considered;
