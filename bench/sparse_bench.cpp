@@ -210,10 +210,10 @@ int main(int argc, char** argv) {
         }
 
         // ---------------- clustered index: every build configuration x every search configuration
-        const auto lambdas = list_or(args, "--lambda", {corpus.rows() >= 500000 ? 2000.0 : corpus.rows() >= 100000 ? 1000.0 : 500.0});
-        const auto fractions = list_or(args, "--centroid-fraction", {0.1});
-        const auto alphas = list_or(args, "--alpha", {0.4});
-        const auto cuts = list_or(args, "--query-cut", {4, 6, 8, 10, 12});
+        const auto lambdas = list_or(args, "--lambda", {corpus.rows() >= 500000 ? 1000.0 : corpus.rows() >= 100000 ? 500.0 : 200.0});
+        const auto fractions = list_or(args, "--centroid-fraction", {0.3});
+        const auto alphas = list_or(args, "--alpha", {0.5});
+        const auto cuts = list_or(args, "--query-cut", {5, 6, 7, 8, 10});
         const auto factors = list_or(args, "--heap-factor", {1.0, 0.9, 0.8, 0.7});
         const std::string forward = args.get("--forward", "f16");
         ForwardValueType fv = ForwardValueType::f16;

@@ -69,8 +69,8 @@ struct ClusteredIndexParams {
     PruningStrategy pruning = PruningStrategy::fixed_size;
     std::size_t lambda = 500;                             ///< postings kept per list (fixed) / average (global)
     double max_fraction = 1.5;                            ///< global_threshold: per-list cap = lambda x max_fraction
-    double centroid_fraction = 0.1;                       ///< beta = centroid_fraction x list length blocks per list
-    double alpha = 0.4;                                   ///< summary keeps the largest coordinates holding alpha of its L1 mass
+    double centroid_fraction = 0.3;                       ///< beta = centroid_fraction x list length blocks per list
+    double alpha = 0.5;                                   ///< summary keeps the largest coordinates holding alpha of its L1 mass
     std::size_t summary_max_terms = 0;                    ///< and at most this many (0 = no cap; bounds memory on flat data)
     std::size_t min_cluster_size = 2;                     ///< smaller clusters are merged into the others
     std::size_t doc_cut = 15;                             ///< heaviest document terms used to pick a centroid
@@ -97,8 +97,8 @@ struct ClusteredSearchStatistics {
 };
 
 struct ClusteredSearchParams {
-    std::size_t query_cut = 10;    ///< query terms (largest weights) whose lists are visited
-    float heap_factor = 0.9f;      ///< open a block when summary score >= heap_factor x k-th best (smaller = more recall)
+    std::size_t query_cut = 8;     ///< query terms (largest weights) whose lists are visited
+    float heap_factor = 0.8f;      ///< open a block when summary score >= heap_factor x k-th best (smaller = more recall)
     std::size_t knn = 0;           ///< graph neighbours of each final hit to score (needs a graph built with knn > 0)
     BlockTraversal traversal = BlockTraversal::best_first;  ///< see BlockTraversal
     ClusteredSearchStatistics* statistics = nullptr;        ///< if set, this search's counters are added to it
