@@ -8,6 +8,7 @@
 #include "sparsedense/sparse/brute_force.hpp"
 #include "sparsedense/sparse/clustered_inverted_index.hpp"
 #include "sparsedense/sparse/inverted_index.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_support.hpp"
 #include "sparse/sparse_test_support.hpp"
 
@@ -232,6 +233,22 @@ TEST_CASE("clustered index: vocabulary beyond 65,536 terms (u32 forward ids)", "
         sparse_test::require_same_results(exact_index.search_exact(queries.row(q), 5), brute_force_search(docs, queries.row(q), 5), 0.0);
         const auto doc = index.document(3);
         REQUIRE(doc.ids == std::vector<std::uint32_t>(docs.row(3).ids.begin(), docs.row(3).ids.end()));
+    }
+    // u32 summary components: heap_factor 0 with every list and unpruned lists is exact, also after a file round trip
+    ClusteredIndexParams unpruned = exact_params;
+    unpruned.lambda = 100000;
+    const auto full = ClusteredInvertedIndex::build(docs, unpruned);
+    REQUIRE(full.summary_entries() > 0);
+    sparsedense::testing::TempDir dir;
+    full.save(dir.file("wide.sdx"));
+    const auto loaded = ClusteredInvertedIndex::load(dir.file("wide.sdx"));
+    ClusteredSearchParams all;
+    all.query_cut = 1000;
+    all.heap_factor = 0.0f;
+    for (std::size_t q = 0; q < queries.rows(); ++q) {
+        const auto truth = brute_force_search(docs, queries.row(q), 5);
+        sparse_test::require_same_results(full.search(queries.row(q), 5, all), truth, 1e-5);
+        REQUIRE(loaded.search(queries.row(q), 5, all) == full.search(queries.row(q), 5, all));
     }
 }
 
