@@ -309,6 +309,39 @@ TEST_CASE("clustered index: every SIMD level finds the same documents", "[sparse
     }
 }
 
+TEST_CASE("compact forward index: every SIMD level's record scorer matches a double-precision dot product", "[sparse][clustered][simd]") {
+    for (std::size_t dim : {std::size_t{700}, std::size_t{100000}}) {  // u16 and u32 term ids
+        const auto docs = random_sparse_rows(300, dim, 37, 141, false);
+        const auto queries = random_sparse_rows(5, dim, 60, 142, false);
+        for (auto fv : {ForwardValueType::f32, ForwardValueType::f16, ForwardValueType::u8}) {
+            std::vector<std::uint32_t> words;
+            std::vector<std::uint64_t> locations;
+            (void)CompactForwardIndex::build(docs, dim, fv, 1, words, locations);
+            const auto forward = CompactForwardIndex::view(words, locations, dim, fv);
+            for (auto level : simd::supported_simd_levels()) {
+                simd::ScopedSimdLevel scoped(level);
+                const auto scorer = forward.scorer();
+                INFO("dimension " << dim << " forward " << forward_value_type_name(fv) << " level " << simd::simd_level_name(level));
+                for (std::size_t q = 0; q < queries.rows(); ++q) {
+                    std::vector<float> dense(dim, 0.0f);
+                    const auto query = queries.row(q);
+                    for (std::size_t i = 0; i < query.size(); ++i) dense[query.ids[i]] = query.values[i];
+                    for (std::uint32_t d = 0; d < docs.rows(); ++d) {
+                        double expected = 0.0, magnitude = 0.0;
+                        forward.for_each_term(d, [&](std::uint32_t id, float value) {
+                            expected += static_cast<double>(dense[id]) * value;
+                            magnitude += std::abs(static_cast<double>(dense[id]) * value);
+                        });
+                        const std::uint64_t loc = forward.location(d);
+                        const float got = scorer(forward.record(loc), CompactForwardIndex::length_of(loc), dense.data());
+                        REQUIRE(std::abs(got - expected) <= 1e-5 * magnitude + 1e-6);
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("clustered index: empty corpus, empty rows, empty query", "[sparse][clustered]") {
     const auto empty = ClusteredInvertedIndex::build(CsrMatrix<float>(10));
     REQUIRE(empty.size() == 0);

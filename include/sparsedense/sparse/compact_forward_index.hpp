@@ -11,7 +11,8 @@
 // A document is addressed by a 64-bit "location" = word offset << 24 | n, which the clustered index stores in its
 // postings, so scoring a posting needs no id -> offset lookup; prefetch(location) pulls the record's cache lines.
 // score(location, qdense) is the inner product with a dense query (the query scattered once into a
-// dimension-sized array): a gather per term, 16 at a time with AVX-512 (run-time dispatched), scalar otherwise.
+// dimension-sized array): a gather per 16 terms with AVX-512, an unrolled F16C loop with AVX2, scalar otherwise
+// (run-time dispatched).
 // Limits: up to 2^24 - 1 terms per document and 2^40 words (4 TiB) of records.
 #pragma once
 
@@ -149,14 +150,56 @@ inline float score_record_avx512(const std::uint32_t* rec, std::size_t n, const 
 SPARSEDENSE_TARGET_REGION_END
 #endif
 
+#if SPARSEDENSE_X86
+SPARSEDENSE_AVX2_REGION_BEGIN
+
+/// Record score one term at a time with four independent accumulators and hardware f16 conversion (F16C): the
+/// AVX2-level kernel (the portable scalar one converts f16 in software and is 3x slower per document). On Zen 4 it
+/// is also 15-25% faster per document than the AVX-512 gather kernel in isolation, but inside a search, where
+/// forward-index reads dominate, the two measure alike, so the AVX-512 level keeps the gather kernel.
+template <class Id, class Value>
+inline float score_record_unrolled(const std::uint32_t* rec, std::size_t n, const float* qd) noexcept {
+    const auto r = record_view<Id, Value>(rec, n);
+    auto value = [&](std::size_t i) -> float {
+        if constexpr (std::is_same_v<Value, float16>) return _cvtsh_ss(r.values[i].bits);
+        else return static_cast<float>(r.values[i]);
+    };
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += qd[r.ids[i]] * value(i);
+        s1 += qd[r.ids[i + 1]] * value(i + 1);
+        s2 += qd[r.ids[i + 2]] * value(i + 2);
+        s3 += qd[r.ids[i + 3]] * value(i + 3);
+    }
+    for (; i < n; ++i) s0 += qd[r.ids[i]] * value(i);
+    const float s = (s0 + s1) + (s2 + s3);
+    if constexpr (std::is_same_v<Value, std::uint8_t>) {
+        float q0 = 0.0f, q1 = 0.0f;
+        std::size_t j = 0;
+        for (; j + 2 <= n; j += 2) {
+            q0 += qd[r.ids[j]];
+            q1 += qd[r.ids[j + 1]];
+        }
+        if (j < n) q0 += qd[r.ids[j]];
+        return r.offset * (q0 + q1) + r.step * s;
+    } else {
+        return s;
+    }
+}
+
+SPARSEDENSE_TARGET_REGION_END
+#endif
+
 using RecordScorer = float (*)(const std::uint32_t*, std::size_t, const float*) noexcept;
 
 template <class Id, class Value>
-inline RecordScorer pick_scorer(bool wide_simd) noexcept {
+inline RecordScorer pick_scorer(simd::SimdLevel level) noexcept {
 #if SPARSEDENSE_X86
-    if (wide_simd) return &score_record_avx512<Id, Value>;
+    if (level == simd::SimdLevel::avx512) return &score_record_avx512<Id, Value>;
+    if (level >= simd::SimdLevel::avx2) return &score_record_unrolled<Id, Value>;
 #else
-    (void)wide_simd;
+    (void)level;
 #endif
     return &score_record_scalar<Id, Value>;
 }
@@ -200,14 +243,14 @@ public:
 
     /// The scoring kernel for this layout at the active SIMD level.
     [[nodiscard]] detail::RecordScorer scorer() const noexcept {
-        const bool wide = simd::active_simd_level() == simd::SimdLevel::avx512;
+        const simd::SimdLevel level = simd::active_simd_level();
         switch (layout_.kind()) {
-            case 0: return detail::pick_scorer<std::uint16_t, float>(wide);
-            case 1: return detail::pick_scorer<std::uint16_t, float16>(wide);
-            case 2: return detail::pick_scorer<std::uint16_t, std::uint8_t>(wide);
-            case 3: return detail::pick_scorer<std::uint32_t, float>(wide);
-            case 4: return detail::pick_scorer<std::uint32_t, float16>(wide);
-            default: return detail::pick_scorer<std::uint32_t, std::uint8_t>(wide);
+            case 0: return detail::pick_scorer<std::uint16_t, float>(level);
+            case 1: return detail::pick_scorer<std::uint16_t, float16>(level);
+            case 2: return detail::pick_scorer<std::uint16_t, std::uint8_t>(level);
+            case 3: return detail::pick_scorer<std::uint32_t, float>(level);
+            case 4: return detail::pick_scorer<std::uint32_t, float16>(level);
+            default: return detail::pick_scorer<std::uint32_t, std::uint8_t>(level);
         }
     }
 
