@@ -157,10 +157,26 @@ struct ResultRow {
     double index_bytes = 0;
 };
 
+/// The batch twin of a single-query row: same configuration, `queries` searched in `seconds` on `threads` threads.
+inline ResultRow batch_row(ResultRow row, double recall, double seconds, std::size_t queries, std::size_t threads) {
+    row.recall_at_10 = recall;
+    row.qps = static_cast<double>(queries) / seconds;
+    row.us_per_query = seconds * 1e6 / static_cast<double>(queries);
+    row.p99_us = 0;
+    row.mode = "batch";
+    row.search_threads = static_cast<int>(threads);
+    return row;
+}
+
 /// Collects rows and prints them as an aligned table or as CSV with the standard header.
 class ResultTable {
 public:
     void add(ResultRow row) { rows_.push_back(std::move(row)); }
+    /// Adds a row, printing it at once as CSV when `csv` (so long runs stream their results).
+    void emit(ResultRow row, bool csv) {
+        if (csv) print_csv_row(row), std::fflush(stdout);
+        add(std::move(row));
+    }
     [[nodiscard]] const std::vector<ResultRow>& rows() const noexcept { return rows_; }
 
     static void print_csv_header(std::FILE* out = stdout) {

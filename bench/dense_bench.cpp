@@ -99,22 +99,14 @@ void measure(const std::string& index, const std::string& build_params, const st
     row.search_threads = 1;
     row.p99_us = lat.p99_us;
     row.index_bytes = index_bytes;
-    if (csv) bench::ResultTable::print_csv_row(row);
-    table.add(row);
+    table.emit(row, csv);
     bench::Timer bt;
     const auto batch_results = batch(queries, threads);
     const double bs = bt.seconds();
-    row.mode = "batch";
-    row.search_threads = static_cast<int>(threads);
-    row.recall_at_10 = bench::recall_at_k(batch_results, truth, std::min<std::size_t>(k, 10));
-    row.qps = static_cast<double>(nq) / bs;
-    row.us_per_query = bs * 1e6 / static_cast<double>(nq);
-    row.p99_us = 0;
-    if (csv) bench::ResultTable::print_csv_row(row);
-    table.add(row);
+    table.emit(bench::batch_row(row, bench::recall_at_k(batch_results, truth, std::min<std::size_t>(k, 10)), bs, nq, threads), csv);
     if (!csv) std::fprintf(stderr, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
                            build_params.c_str(), search_params.c_str(), table.rows()[table.rows().size() - 2].recall_at_10,
-                           table.rows()[table.rows().size() - 2].us_per_query, lat.p50_us, row.qps, threads);
+                           table.rows()[table.rows().size() - 2].us_per_query, lat.p50_us, table.rows().back().qps, threads);
 }
 
 }  // namespace

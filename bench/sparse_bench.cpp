@@ -50,6 +50,14 @@ struct Timing {
     std::vector<SearchResults<>> results;
     LatencySummary latency;
     double qps = 0;
+
+    /// Fills the measured columns of a single-query row.
+    void fill(ResultRow& row, DenseMatrixView<const std::int32_t> truth, std::size_t k) const {
+        row.recall_at_10 = recall_at_k(results, truth, k);
+        row.qps = qps;
+        row.us_per_query = latency.mean_us;
+        row.p99_us = latency.p99_us;
+    }
 };
 
 /// One query at a time on this thread; repeated `repeat` times, keeping the run with the lowest mean.
@@ -178,35 +186,25 @@ int main(int argc, char** argv) {
             row.build_params = "precision=f32,block=64";
             row.search_params = std::string("algorithm=") + exact_algorithm_name(run.algo);
             row.build_s = exact_build;
-            row.recall_at_10 = recall_at_k(timing.results, truth.view(), rk);
-            row.qps = timing.qps;
-            row.us_per_query = timing.latency.mean_us;
-            row.p99_us = timing.latency.p99_us;
+            timing.fill(row, truth.view(), rk);
             row.index_bytes = static_cast<double>(exact.memory_bytes());
             if (best_exact_name.empty() || row.us_per_query < best_exact_us) {
                 best_exact_us = row.us_per_query;
                 best_exact_name = run.name;
             }
-            if (csv) ResultTable::print_csv_row(row), std::fflush(stdout);
-            table.add(row);
+            table.emit(row, csv);
         }
         if (threads > 1) {
-            Timer t;
-            const auto results = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
-            const double s = t.seconds();
             ResultRow row;
             row.index = "exact-taat";
             row.build_params = "precision=f32,block=64";
             row.search_params = "algorithm=term_at_a_time";
             row.build_s = exact_build;
-            row.recall_at_10 = recall_at_k(results, truth.view(), rk);
-            row.qps = static_cast<double>(nq) / s;
-            row.us_per_query = s * 1e6 / static_cast<double>(nq);
-            row.mode = "batch";
-            row.search_threads = static_cast<int>(threads);
             row.index_bytes = static_cast<double>(exact.memory_bytes());
-            if (csv) ResultTable::print_csv_row(row), std::fflush(stdout);
-            table.add(row);
+            Timer t;
+            const auto results = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
+            const double seconds = t.seconds();
+            table.emit(batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv);
         }
 
         // ---------------- clustered index: every build configuration x every search configuration
@@ -285,30 +283,18 @@ int main(int argc, char** argv) {
                             row.search_params = "query_cut=" + fmt(qc) + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "") +
                                                 (traversals.size() > 1 || traversal != BlockTraversal::best_first ? ",traversal=" + traversal_name : "");
                             row.build_s = build_s;
-                            row.recall_at_10 = recall_at_k(timing.results, truth.view(), rk);
-                            row.qps = timing.qps;
-                            row.us_per_query = timing.latency.mean_us;
-                            row.p99_us = timing.latency.p99_us;
+                            timing.fill(row, truth.view(), rk);
                             row.index_bytes = static_cast<double>(index.memory_bytes());
                             if (row.recall_at_10 >= 0.95 && (best_clustered.empty() || row.us_per_query < best_clustered_us)) {
                                 best_clustered_us = row.us_per_query;
                                 best_clustered = bp + " " + row.search_params;
                             }
-                            if (csv) ResultTable::print_csv_row(row), std::fflush(stdout);
-                            table.add(row);
+                            table.emit(row, csv);
                             if (threads > 1) {
                                 Timer t;
                                 const auto results = index.search_batch(queries, k, sp, threads);
-                                const double s = t.seconds();
-                                ResultRow brow = row;
-                                brow.recall_at_10 = recall_at_k(results, truth.view(), rk);
-                                brow.qps = static_cast<double>(nq) / s;
-                                brow.us_per_query = s * 1e6 / static_cast<double>(nq);
-                                brow.p99_us = 0;
-                                brow.mode = "batch";
-                                brow.search_threads = static_cast<int>(threads);
-                                if (csv) ResultTable::print_csv_row(brow), std::fflush(stdout);
-                                table.add(brow);
+                                const double seconds = t.seconds();
+                                table.emit(batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv);
                             }
                         }
                 }

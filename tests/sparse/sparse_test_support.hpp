@@ -19,6 +19,21 @@ namespace sparse_test {
 
 using namespace sparsedense;
 
+/// The query errors every sparse index must reject with sparsedense::Error: unsorted ids, a NaN weight, a term id at
+/// `dimension`, and k = 0. `search(query, k)` runs one search.
+template <class Search>
+void require_bad_queries_rejected(Search&& search, std::uint32_t dimension) {
+    const std::uint32_t good_ids[] = {1, 5, 9};
+    const float good_values[] = {0.5f, 1.0f, 2.0f};
+    const std::uint32_t unsorted[] = {5, 1, 9};
+    REQUIRE_THROWS_AS(search({unsorted, good_values}, 5), Error);
+    const float nan_values[] = {0.5f, std::nanf(""), 2.0f};
+    REQUIRE_THROWS_AS(search({good_ids, nan_values}, 5), Error);
+    const std::uint32_t too_big[] = {1, 5, dimension};
+    REQUIRE_THROWS_AS(search({too_big, good_values}, 5), Error);
+    REQUIRE_THROWS_AS(search({good_ids, good_values}, 0), Error);
+}
+
 /// Same length, same ids in the same order, scores within `tol` (absolute, relative to max(1, |score|)).
 inline void require_same_results(const SearchResults<>& got, const SearchResults<>& expected, double tol) {
     REQUIRE(got.size() == expected.size());

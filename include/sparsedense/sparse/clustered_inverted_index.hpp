@@ -193,6 +193,7 @@ public:
 
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
+    static void check_search_params(const ClusteredSearchParams& params);
     /// Summary scores of every block of the (non-empty) lists of `terms`, list after list into `out`; returns the
     /// summary entries multiplied.
     /// Summary scores of every block of `term`'s list into out[0, blocks); returns the summary entries read.
@@ -588,6 +589,15 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
     return index;
 }
 
+inline void ClusteredInvertedIndex::check_search_params(const ClusteredSearchParams& params) {
+    if (params.query_cut == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: query_cut must be > 0");
+    if (!std::isfinite(params.heap_factor) || params.heap_factor < 0.0f)
+        raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: heap_factor must be finite and >= 0, got ", params.heap_factor);
+    if (params.traversal != BlockTraversal::list_by_list && params.traversal != BlockTraversal::first_list_sorted &&
+        params.traversal != BlockTraversal::best_first)
+        raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: unknown block traversal");
+}
+
 inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, std::size_t k) const {
     validate_k(k, "ClusteredInvertedIndex::search");
     query.validate(dim_, -1);
@@ -595,6 +605,21 @@ inline void ClusteredInvertedIndex::check_query(SparseVectorView<float> query, s
 }
 
 namespace detail {
+
+/// Bits of a float as an unsigned integer that orders like the float (negative values below positive ones), so a
+/// (score, block) pair packs into one u64 key that sorts by score.
+inline std::uint32_t order_preserving_bits(float x) noexcept {
+    std::uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+}
+inline float from_order_preserving_bits(std::uint32_t bits) noexcept {
+    bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
+    float x;
+    std::memcpy(&x, &bits, 4);
+    return x;
+}
+
 /// Inner product of the dense query with one block summary (component ids ascending, u8 codes); two accumulators.
 template <class Id>
 inline float summary_dot(const Id* ids, const std::uint8_t* codes, std::size_t n, const float* qdense) noexcept {
@@ -629,12 +654,7 @@ inline std::size_t ClusteredInvertedIndex::score_summaries(std::uint32_t term, c
 inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out,
                                                 ClusteredSearchParams params) const {
     check_query(query, k);
-    if (params.query_cut == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: query_cut must be > 0");
-    if (!std::isfinite(params.heap_factor) || params.heap_factor < 0.0f)
-        raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: heap_factor must be finite and >= 0, got ", params.heap_factor);
-    if (params.traversal != BlockTraversal::list_by_list && params.traversal != BlockTraversal::first_list_sorted &&
-        params.traversal != BlockTraversal::best_first)
-        raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: unknown block traversal");
+    check_search_params(params);
     out.clear();
     if (docs_ == 0 || query.empty()) return;
     auto& s = detail::clustered_scratch();
@@ -654,12 +674,33 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     std::uint64_t* visited = s.visited.data();
     s.visited_docs.clear();
     const detail::RecordScorer scorer = forward_.scorer();
-    const std::uint32_t* words = forward_.words().data();
-    const detail::ForwardLayout layout = forward_.layout();
-    const std::uint32_t* pdoc = post_doc_.data();
-    const std::uint64_t* ploc = post_loc_.data();
     float* bs = s.block_scores.data();
     const float hf = params.heap_factor;
+    ClusteredSearchStatistics counters;
+
+    // true the first time a document is met in this search
+    auto first_visit = [&](std::uint32_t d) {
+        std::uint64_t& word = visited[d >> 6];
+        const std::uint64_t bit = std::uint64_t{1} << (d & 63);
+        if (word & bit) return false;
+        word |= bit;
+        s.visited_docs.push_back(d);
+        return true;
+    };
+    auto score_document = [&](std::uint32_t d, std::uint64_t location) {
+        ++counters.documents_scored;
+        const float sc = scorer(forward_.record(location), CompactForwardIndex::length_of(location), qd);
+        if (s.top.would_enter(sc)) s.top.push(d, sc);
+    };
+    // Summary scores of one list into list_out[0, blocks); returns its block count.
+    auto score_list = [&](std::uint32_t term, float* list_out) -> std::uint64_t {
+        const std::uint64_t nb = list_block_begin_[term + 1] - list_block_begin_[term];
+        if (nb == 0) return 0;
+        counters.summary_entries += score_summaries(term, qd, list_out);
+        ++counters.lists;
+        counters.blocks_considered += nb;
+        return nb;
+    };
 
     // Opened blocks feed a queue of documents whose records are being prefetched; a document is scored once
     // `pipeline_depth` later ones have been queued, so about that many record reads are in flight while it is
@@ -667,30 +708,23 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     // splade-beir it halves the time spent on documents). A block is still opened or skipped on the heap threshold
     // at the time it is reached and all its unvisited documents are scored, as in Seismic; the heap just learns
     // their scores up to pipeline_depth documents later, so a later block may meet a slightly lower threshold.
-    ClusteredSearchStatistics counters;
     auto* queue = s.pending.data();
     std::size_t head = 0, tail = 0;  // queue[head % depth, tail % depth)
     constexpr std::size_t depth = detail::ClusteredScratch::pipeline_depth;
     auto consume = [&]() {
         const auto& item = queue[head++ % depth];
-        ++counters.documents_scored;
-        const float sc = scorer(words + (item.location >> detail::forward_len_bits), item.location & detail::forward_len_mask, qd);
-        if (s.top.would_enter(sc)) s.top.push(item.doc, sc);
+        score_document(item.doc, item.location);
     };
     auto open_block = [&](std::uint64_t global_block) {
         ++counters.blocks_opened;
-        const std::uint64_t pb = block_post_begin_[global_block], pe = block_post_begin_[global_block + 1];
-        for (std::uint64_t p = pb; p < pe; ++p) {
-            const std::uint32_t d = pdoc[p];
-            std::uint64_t& word = visited[d >> 6];
-            const std::uint64_t bit = std::uint64_t{1} << (d & 63);
-            if (word & bit) continue;
-            word |= bit;
-            s.visited_docs.push_back(d);
-            const std::uint64_t loc = ploc[p];
-            const char* rec = reinterpret_cast<const char*>(words + (loc >> detail::forward_len_bits));
-            const std::size_t bytes = 4 * layout.record_words(loc & detail::forward_len_mask);
-            const char* last = rec + bytes - 1;
+        for (std::uint64_t p = block_post_begin_[global_block], pe = block_post_begin_[global_block + 1]; p < pe; ++p) {
+            const std::uint32_t d = post_doc_[p];
+            if (!first_visit(d)) continue;
+            // the lines CompactForwardIndex::prefetch(loc) pulls, written out: calling that member here measured 30-40%
+            // slower per search on splade-beir (GCC 12, Zen 4) although it inlines; the cause was not found
+            const std::uint64_t loc = post_loc_[p];
+            const char* rec = reinterpret_cast<const char*>(forward_.record(loc));
+            const char* last = rec + 4 * forward_.layout().record_words(CompactForwardIndex::length_of(loc)) - 1;
             for (const char* line = rec; line <= last; line += 64) __builtin_prefetch(line, 0, 3);
             __builtin_prefetch(last, 0, 3);
             if (tail - head == depth) consume();
@@ -699,42 +733,26 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     };
     auto prefetch_postings = [&](std::uint64_t global_block) {
         const std::uint64_t pb = block_post_begin_[global_block], pe = block_post_begin_[global_block + 1];
-        for (std::uint64_t p = pb; p < pe; p += 16) __builtin_prefetch(pdoc + p, 0, 3);
-        for (std::uint64_t p = pb; p < pe; p += 8) __builtin_prefetch(ploc + p, 0, 3);
+        for (std::uint64_t p = pb; p < pe; p += 16) __builtin_prefetch(post_doc_.data() + p, 0, 3);
+        for (std::uint64_t p = pb; p < pe; p += 8) __builtin_prefetch(post_loc_.data() + p, 0, 3);
     };
 
     if (params.traversal == BlockTraversal::best_first) {
         // Score the summaries of every visited list, then open blocks by decreasing summary score (a max-heap of
-        // packed keys: usually only a few of them are popped): the heap of results fills with the best candidates
-        // first, and the walk stops at the first block below heap_factor x threshold.
+        // packed (score, block) keys: usually only a few of them are popped): the heap of results fills with the
+        // best candidates first, and the walk stops at the first block below heap_factor x threshold.
         std::uint64_t* keys = s.block_order.data();
         std::size_t nkeys = 0;
         for (std::uint32_t qi : s.selected) {
             const std::uint32_t term = query.ids[qi];
-            const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
-            if (nb == 0) continue;
-            counters.summary_entries += score_summaries(term, qd, bs + nkeys);
-            ++counters.lists;
-            counters.blocks_considered += nb;
-            for (std::uint64_t b = 0; b < nb; ++b) {
-                std::uint32_t bits;
-                std::memcpy(&bits, bs + nkeys, 4);
-                bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);  // order-preserving float -> u32
-                keys[nkeys++] = (std::uint64_t{bits} << 32) | (b0 + b);
-            }
+            const std::uint64_t nb = score_list(term, bs + nkeys), b0 = list_block_begin_[term];
+            for (std::uint64_t b = 0; b < nb; ++b, ++nkeys) keys[nkeys] = (std::uint64_t{detail::order_preserving_bits(bs[nkeys])} << 32) | (b0 + b);
         }
         std::make_heap(keys, keys + nkeys);
-        auto key_score = [](std::uint64_t key) {
-            std::uint32_t bits = static_cast<std::uint32_t>(key >> 32);
-            bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
-            float score;
-            std::memcpy(&score, &bits, 4);
-            return score;
-        };
         while (nkeys > 0) {
             std::pop_heap(keys, keys + nkeys);
             const std::uint64_t key = keys[--nkeys];
-            const float score = key_score(key);
+            const float score = detail::from_order_preserving_bits(static_cast<std::uint32_t>(key >> 32));
             if (s.top.full() && score < hf * s.top.threshold()) break;  // every later block scores lower
             if (nkeys > 0) prefetch_postings(keys[0] & 0xffffffffu);     // the next block to open
             open_block(key & 0xffffffffu);
@@ -743,11 +761,8 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
         bool first = true;
         for (std::uint32_t qi : s.selected) {
             const std::uint32_t term = query.ids[qi];
-            const std::uint64_t b0 = list_block_begin_[term], nb = list_block_begin_[term + 1] - b0;
+            const std::uint64_t nb = score_list(term, bs), b0 = list_block_begin_[term];
             if (nb == 0) continue;
-            counters.summary_entries += score_summaries(term, qd, bs);
-            ++counters.lists;
-            counters.blocks_considered += nb;
             if (first && params.traversal == BlockTraversal::first_list_sorted) {
                 std::uint64_t* order = s.block_order.data();
                 for (std::uint64_t b = 0; b < nb; ++b) order[b] = b;
@@ -777,19 +792,8 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
             const std::uint32_t* nbrs = knn_.data() + std::size_t{d0} * knn_degree_;
             for (std::size_t j = 0; j < nk; ++j)
                 if (nbrs[j] < docs_) forward_.prefetch(forward_.location(nbrs[j]));
-            for (std::size_t j = 0; j < nk; ++j) {
-                const std::uint32_t d = nbrs[j];
-                if (d >= docs_) continue;
-                std::uint64_t& word = visited[d >> 6];
-                const std::uint64_t bit = std::uint64_t{1} << (d & 63);
-                if (word & bit) continue;
-                word |= bit;
-                s.visited_docs.push_back(d);
-                ++counters.documents_scored;
-                const std::uint64_t loc = forward_.location(d);
-                const float sc = scorer(forward_.record(loc), CompactForwardIndex::length_of(loc), qd);
-                if (s.top.would_enter(sc)) s.top.push(d, sc);
-            }
+            for (std::size_t j = 0; j < nk; ++j)
+                if (nbrs[j] < docs_ && first_visit(nbrs[j])) score_document(nbrs[j], forward_.location(nbrs[j]));
         }
     }
 
@@ -851,7 +855,7 @@ inline std::vector<SearchResults<>> ClusteredInvertedIndex::search_batch(CsrMatr
     CsrMatrixView<float> checked = queries;
     checked.cols = dim_;
     checked.validate();
-    if (params.query_cut == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search_batch: query_cut must be > 0");
+    check_search_params(params);
     std::vector<SearchResults<>> out(queries.rows());
     detail::parallel_for(queries.rows(), threads, 16, [&](std::size_t b, std::size_t e, std::size_t) {
         for (std::size_t i = b; i < e; ++i) search_into(queries.row(i), k, out[i], params);

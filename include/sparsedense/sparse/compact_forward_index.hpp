@@ -234,11 +234,13 @@ public:
     [[nodiscard]] std::span<const std::uint32_t> words() const noexcept { return words_; }
     [[nodiscard]] std::span<const std::uint64_t> locations() const noexcept { return locations_; }
 
-    /// Pulls every cache line of a record towards L1.
+    /// Pulls every cache line of a record towards L1 (records are 4-byte aligned, so a record not starting on a line
+    /// boundary also touches the line of its last byte).
     void prefetch(std::uint64_t location) const noexcept {
-        const auto* p = reinterpret_cast<const char*>(record(location));
-        const std::size_t bytes = 4 * layout_.record_words(length_of(location));
-        for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
+        const auto* first = reinterpret_cast<const char*>(record(location));
+        const char* last = first + 4 * layout_.record_words(length_of(location)) - 1;
+        for (const char* line = first; line <= last; line += 64) __builtin_prefetch(line, 0, 3);
+        __builtin_prefetch(last, 0, 3);
     }
 
     /// The scoring kernel for this layout at the active SIMD level.
