@@ -1,21 +1,47 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh Debian machine: installs dependencies, builds the tests in Release and runs them
-# with ctest, then builds them again with AddressSanitizer + UndefinedBehaviorSanitizer and runs them once more.
-# Tests that need ../shared/data skip with a message when it is absent.
+# The whole test suite on a fresh Debian machine: installs dependencies, then runs every stage in its own build
+# folder with every option given explicitly (so nothing configured before, e.g. by scripts/demo.sh, changes what
+# runs):
+#   1. Release: unit tests, examples, the install / find_package check and the README's code blocks;
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer: the unit tests again.
+# Before each stage's ctest, scripts/check_test_inventory.py proves that the ctest entries are exactly the Catch2
+# test cases; ctest runs with --no-tests=error. Tests that need ../shared/data are reported as skipped when it is
+# absent. The last line sums every stage: "N passed, F failed, M skipped"; the exit code is non-zero on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=${JOBS:-$(nproc)}
 bash scripts/install_dependencies.sh
+start=$SECONDS
+reports=()
+status=0
 
-echo "== Release build and tests"
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DSPARSEDENSE_BUILD_BENCHMARKS=ON -DSPARSEDENSE_BUILD_EXAMPLES=ON >/dev/null
-cmake --build build/release -j "$jobs"
-ctest --test-dir build/release -j "$jobs" --output-on-failure --timeout 1200
+# stage NAME BUILD_DIR CTEST_TIMEOUT ENV... -- CMAKE_OPTIONS...
+stage() {
+  local name=$1 dir=$2 timeout=$3
+  shift 3
+  local envs=()
+  while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+  shift
+  echo "== $name: configure and build ($dir)"
+  cmake -S . -B "$dir" -DSPARSEDENSE_BUILD_TESTS=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "== $name: test inventory"
+  python3 scripts/check_test_inventory.py "$dir" || status=1
+  echo "== $name: ctest"
+  rm -f "$dir/ctest-report.xml"
+  env "${envs[@]}" ctest --test-dir "$dir" -j "$jobs" --no-tests=error --output-on-failure --timeout "$timeout" \
+      --output-junit ctest-report.xml || status=1
+  reports+=("$name=$dir/ctest-report.xml")
+  echo "== $name: done at $((SECONDS - start)) s"
+}
 
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARSEDENSE_SANITIZE=ON -DSPARSEDENSE_BUILD_BENCHMARKS=OFF \
-      -DSPARSEDENSE_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build/sanitize -j "$jobs"
-ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/sanitize -j "$jobs" --output-on-failure --timeout 2400
+stage Release build/test-release 1200 -- \
+  -DCMAKE_BUILD_TYPE=Release -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=ON -DSPARSEDENSE_BUILD_EXAMPLES=ON
+stage "ASan+UBSan" build/test-sanitize 2400 ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARSEDENSE_SANITIZE=ON -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
+
+echo "== summary (all stages, $((SECONDS - start)) s after the dependency check)"
+python3 scripts/test_summary.py "${reports[@]}" || status=1
+exit $status

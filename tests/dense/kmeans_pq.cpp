@@ -99,7 +99,7 @@ ProductQuantizer trained_pq(const std::vector<float>& data, std::size_t n, std::
 }
 }  // namespace
 
-TEST_CASE("PQ encodes to the nearest centroid; reconstruction error shrinks with more bits", "[dense][pq]") {
+TEST_CASE("PQ encodes to the nearest centroid, reconstruction error shrinks with more bits", "[dense][pq]") {
     const std::size_t n = 4000, d = 30;  // 30 = uneven split for m = 4 (7/8/7/8)
     const auto data = clustered_vectors(n, d, 40, 21);
     const DenseMatrixView<const float> view(data.data(), n, d);

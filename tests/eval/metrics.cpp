@@ -43,7 +43,7 @@ TEST_CASE("perfect and empty rankings", "[eval][metrics]") {
     REQUIRE(ndcg_at_k(ranking_of({"a"}), Judgments{{"a", 0}}, 10) == 0.0);  // nothing relevant
 }
 
-TEST_CASE("evaluate averages over judged queries; missing run entries score 0; unjudged queries are ignored",
+TEST_CASE("evaluate averages over judged queries, missing run entries score 0, unjudged queries are ignored",
           "[eval][metrics]") {
     Qrels qrels;
     qrels["q1"] = {{"a", 1}};

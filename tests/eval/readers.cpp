@@ -43,7 +43,7 @@ void require_error_containing(F&& f, const std::string& needle) {
 }
 }  // namespace
 
-TEST_CASE("json: strings with escapes, unicode and surrogate pairs; other values", "[eval][json]") {
+TEST_CASE("json: strings with escapes, unicode and surrogate pairs, other values", "[eval][json]") {
     const auto m = parse_json_object(
         R"( {"_id": "x\"1", "t": "a\\b\/c\n\u00e9\u4e2d\ud83d\ude00", "n": -12.5e3, "b": true, "z": null,
              "metadata": {"k": [1, {"x": "y"}, []], "e": {}}, "last": ""} )");

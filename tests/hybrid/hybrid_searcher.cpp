@@ -104,7 +104,7 @@ TEST_CASE("hybrid searcher: alpha 0 with exact re-scoring ranks the union by the
     }
 }
 
-TEST_CASE("hybrid searcher: alpha 1 follows the sparse list; RRF; list-minimum fallback without score()", "[hybrid][searcher]") {
+TEST_CASE("hybrid searcher: alpha 1 follows the sparse list, RRF, list-minimum fallback without score()", "[hybrid][searcher]") {
     const Fixture f;
     const HybridSearcher searcher(f.sparse, f.dense);
     HybridSearchParams p;
@@ -136,7 +136,7 @@ TEST_CASE("hybrid searcher: alpha 1 follows the sparse list; RRF; list-minimum f
     REQUIRE_THROWS_AS(fallback.search(f.queries.row(0), f.qv(0), 10, p), Error);
 }
 
-TEST_CASE("hybrid searcher: batch equals single queries with several threads; FlatIndex as the dense side",
+TEST_CASE("hybrid searcher: batch equals single queries with several threads, FlatIndex as the dense side",
           "[hybrid][searcher]") {
     const Fixture f;
     FlatIndex flat(Fixture::dim, Metric::inner_product);
@@ -186,7 +186,7 @@ TEST_CASE("hybrid searcher over an approximate dense index (IVF-PQ): missing den
     }
 }
 
-TEST_CASE("hybrid searcher over the library's sparse indexes: exact InvertedIndex equals brute force; clustered index composes",
+TEST_CASE("hybrid searcher over the library's sparse indexes: exact InvertedIndex equals brute force, clustered index composes",
           "[hybrid][searcher]") {
     const Fixture f;
     FlatIndex flat(Fixture::dim, Metric::inner_product);

@@ -42,7 +42,7 @@ TEST_CASE("fvecs / ivecs / bvecs round-trip and reject truncation", "[io][vecs]"
     REQUIRE_THROWS_WITH(io::read_fvecs(dir.file("bad.fvecs")), Catch::Contains("row 1 has dimension 9"));
 }
 
-TEST_CASE("BigANN CSR files round-trip; unsorted rows are sorted; corrupt files are rejected", "[io][csr]") {
+TEST_CASE("BigANN CSR files round-trip, unsorted rows are sorted, corrupt files are rejected", "[io][csr]") {
     testing::TempDir dir;
     const auto m = testing::random_sparse_rows(50, 1000, 20, 11);
     io::write_csr(dir.file("m.csr"), m.view());

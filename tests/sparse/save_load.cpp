@@ -20,7 +20,7 @@ using sparsedense::testing::random_sparse_rows;
 using sparsedense::testing::TempDir;
 
 
-TEST_CASE("exact index: save/load round trip at every precision; damaged files throw", "[sparse][exact][io]") {
+TEST_CASE("exact index: save/load round trip at every precision, damaged files throw", "[sparse][exact][io]") {
     TempDir dir;
     const auto docs = random_sparse_rows(1200, 300, 20, 111);
     const auto queries = random_sparse_rows(30, 300, 8, 112);
@@ -56,7 +56,7 @@ TEST_CASE("exact index: save/load round trip at every precision; damaged files t
     REQUIRE(InvertedIndex::load(dir.file("empty.sdx")).size() == 0);
 }
 
-TEST_CASE("clustered index: save/load round trip (with k-NN graph); damaged files throw", "[sparse][clustered][io]") {
+TEST_CASE("clustered index: save/load round trip (with k-NN graph), damaged files throw", "[sparse][clustered][io]") {
     TempDir dir;
     const auto docs = random_sparse_rows(1500, 400, 20, 121);
     const auto queries = random_sparse_rows(30, 400, 8, 122);

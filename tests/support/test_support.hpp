@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "sparsedense/core/csr_matrix.hpp"
+#include "sparsedense/core/dense_matrix.hpp"
+#include "support/skip.hpp"
 
 namespace sparsedense::testing {
 
@@ -24,10 +26,7 @@ inline std::string shared_data_path(const std::string& relative) {
 /// Skips the current test case with a message when a shared data file is missing; otherwise returns its path.
 #define SPARSEDENSE_REQUIRE_SHARED_DATA(var, relative)                                                   \
     const std::string var = ::sparsedense::testing::shared_data_path(relative);                         \
-    if (var.empty()) {                                                                                   \
-        WARN("skipped: shared data file '" << relative << "' not found beside the project (../shared)"); \
-        return;                                                                                          \
-    }
+    if (var.empty()) SPARSEDENSE_SKIP("shared data file '" << relative << "' not found beside the project (../shared)")
 
 /// n x d floats drawn around `clusters` Gaussian centres (clustered data: uniform data makes quantizers look broken).
 inline std::vector<float> clustered_vectors(std::size_t n, std::size_t d, std::size_t clusters, std::uint64_t seed,
@@ -43,6 +42,29 @@ inline std::vector<float> clustered_vectors(std::size_t n, std::size_t d, std::s
         for (std::size_t j = 0; j < d; ++j) out[i * d + j] = centres[c * d + j] + spread * normal(rng);
     }
     return out;
+}
+
+/// A random d x d matrix with orthonormal rows (Gram-Schmidt in double on Gaussian rows), seeded.
+inline DenseMatrix<float> random_rotation(std::size_t d, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<std::vector<double>> rows(d, std::vector<double>(d));
+    for (std::size_t i = 0; i < d; ++i) {
+        for (auto& x : rows[i]) x = normal(rng);
+        for (int pass = 0; pass < 2; ++pass)  // twice: classical Gram-Schmidt loses orthogonality once
+            for (std::size_t j = 0; j < i; ++j) {
+                double dot = 0;
+                for (std::size_t c = 0; c < d; ++c) dot += rows[i][c] * rows[j][c];
+                for (std::size_t c = 0; c < d; ++c) rows[i][c] -= dot * rows[j][c];
+            }
+        double norm = 0;
+        for (const double x : rows[i]) norm += x * x;
+        for (auto& x : rows[i]) x /= std::sqrt(norm);
+    }
+    DenseMatrix<float> r(d, d);
+    for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t c = 0; c < d; ++c) r[i][c] = static_cast<float>(rows[i][c]);
+    return r;
 }
 
 /// Uniform floats in [lo, hi).

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Checks that a build folder's ctest entries are exactly its Catch2 test cases, each once.
+
+For every Catch2 executable that ctest runs, the test cases it lists (--list-test-names-only) must each be one ctest
+entry, and every ctest entry of that executable must name one of them. This catches the failure modes that let test
+cases vanish while the run stays green: names that catch_discover_tests splits (a ';' in a name), entries that match
+no test case, test cases added after the last discovery, and executables ctest does not run at all.
+
+usage: check_test_inventory.py BUILD_DIR
+Prints one line per executable and exits 1 on any mismatch.
+"""
+import json
+import re
+import os
+import subprocess
+import sys
+
+
+def ctest_entries(build_dir):
+    out = subprocess.run(["ctest", "--test-dir", build_dir, "--show-only=json-v1"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["tests"]
+
+
+def catch_executables(build_dir):
+    """Every sparsedense_test_* executable under build_dir/tests."""
+    found = []
+    for root, _, files in os.walk(os.path.join(build_dir, "tests")):
+        for name in files:
+            path = os.path.join(root, name)
+            if name.startswith("sparsedense_test_") and os.access(path, os.X_OK) and "." not in name:
+                found.append(os.path.realpath(path))
+    return sorted(found)
+
+
+def listed_test_cases(exe):
+    out = subprocess.run([exe, "--list-test-names-only"], capture_output=True, text=True).stdout
+    return [line.rstrip("\r") for line in out.splitlines() if line.strip()]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    build_dir = sys.argv[1]
+    entries = ctest_entries(build_dir)
+    by_exe = {}
+    for t in entries:
+        cmd = t.get("command") or []
+        if cmd:
+            by_exe.setdefault(os.path.realpath(cmd[0]), []).append(t["name"])
+    problems = []
+    exes = catch_executables(build_dir)
+    if not exes:
+        problems.append(f"no test executables found under {build_dir}/tests")
+    total = 0
+    for exe in exes:
+        module = os.path.basename(exe)[len("sparsedense_test_"):]
+        cases = listed_test_cases(exe)
+        # ctest names are "<module>:<test case>" (TEST_PREFIX "<module>: "; CMake drops the trailing blank)
+        expected = list(cases)
+        got = [re.sub(rf"^{re.escape(module)}: ?", "", n, count=1) for n in by_exe.get(exe, [])]
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        dup = sorted({n for n in got if got.count(n) > 1})
+        semi = [c for c in cases if ";" in c]
+        for name in semi:
+            problems.append(f"{module}: test case name contains ';' (catch_discover_tests splits it): {name!r}")
+        for name in missing:
+            problems.append(f"{module}: test case has no ctest entry (re-run cmake?): {name!r}")
+        for name in extra:
+            problems.append(f"{module}: ctest entry matches no test case: {name!r}")
+        for name in dup:
+            problems.append(f"{module}: ctest entry appears more than once: {name!r}")
+        total += len(cases)
+        print(f"inventory: {os.path.basename(exe)}: {len(cases)} test cases, {len(got)} ctest entries")
+    if problems:
+        print("\n".join("inventory error: " + p for p in problems))
+        sys.exit(1)
+    print(f"inventory: {total} Catch2 test cases in {len(exes)} executables, each one ctest entry; "
+          f"{len(entries) - total} other ctest entries")
+
+
+if __name__ == "__main__":
+    main()
