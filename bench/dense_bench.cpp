@@ -20,6 +20,7 @@
 #include "bench_support.hpp"
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
+#include "sparsedense/dense/opq.hpp"
 #include "sparsedense/io/vecs_file.hpp"
 
 using namespace sparsedense;
@@ -36,18 +37,30 @@ const char* kUsage =
     "  --repeat R      time each single-thread configuration R times and keep the fastest run (noisy machines)\n"
     "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads";
 
-/// n x d points around `clusters` Gaussian centres with per-cluster scales (seeded).
+/// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
+/// cluster-specific 16-dimensional subspace and a little full-dimensional noise (low intrinsic dimension, clusters
+/// larger than an IVF cell), so that a query's neighbours spread over several cells and nprobe / refine visibly
+/// change recall. Seeded; base and queries share the centres and subspaces.
 DenseMatrix<float> synthetic(std::size_t n, std::size_t d, std::size_t clusters, std::uint64_t seed) {
+    constexpr std::size_t kIntrinsic = 16;
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::mt19937_64 centre_rng(12345);  // same centres for base and queries
-    std::vector<float> centres(clusters * d);
-    for (auto& c : centres) c = normal(centre_rng);
+    std::mt19937_64 shape_rng(12345);  // same centres and subspaces for base and queries
+    std::vector<float> centres(clusters * d), bases(clusters * d * kIntrinsic);
+    for (auto& c : centres) c = normal(shape_rng);
+    for (auto& b : bases) b = 0.5f * normal(shape_rng);
     DenseMatrix<float> out(n, d);
     std::uniform_int_distribution<std::size_t> pick(0, clusters - 1);
+    float z[kIntrinsic];
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t c = pick(rng);
-        for (std::size_t j = 0; j < d; ++j) out[i][j] = centres[c * d + j] + 0.6f * normal(rng);
+        for (auto& x : z) x = normal(rng);
+        const float* basis = bases.data() + c * d * kIntrinsic;
+        for (std::size_t j = 0; j < d; ++j) {
+            float v = centres[c * d + j] + 0.05f * normal(rng);
+            for (std::size_t t = 0; t < kIntrinsic; ++t) v += basis[j * kIntrinsic + t] * z[t];
+            out[i][j] = v;
+        }
     }
     return out;
 }
@@ -67,7 +80,7 @@ std::size_t round_pow2(double x) {
 template <class SearchOne, class SearchBatch>
 void measure(const std::string& index, const std::string& build_params, const std::string& search_params, double build_s,
              double index_bytes, DenseMatrixView<const float> queries, DenseMatrixView<const std::int32_t> truth, std::size_t k,
-             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, bench::ResultTable& table, bool csv) {
+             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, bench::ResultTable& table, bool csv, std::FILE* log) {
     const std::size_t nq = queries.rows;
     std::vector<SearchResults<>> results(nq);
     for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
@@ -104,9 +117,32 @@ void measure(const std::string& index, const std::string& build_params, const st
     const auto batch_results = batch(queries, threads);
     const double bs = bt.seconds();
     table.emit(bench::batch_row(row, bench::recall_at_k(batch_results, truth, std::min<std::size_t>(k, 10)), bs, nq, threads), csv);
-    if (!csv) std::fprintf(stderr, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
+    std::fprintf(log, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
                            build_params.c_str(), search_params.c_str(), table.rows()[table.rows().size() - 2].recall_at_10,
                            table.rows()[table.rows().size() - 2].us_per_query, lat.p50_us, table.rows().back().qps, threads);
+}
+
+/// The closing line: the flat scan's latency and, per recall target, the fastest approximate row reaching it.
+void print_summary(const bench::ResultTable& table) {
+    double flat_us = 0;
+    for (const auto& r : table.rows())
+        if (r.index == "flat" && r.mode == "single") flat_us = r.us_per_query;
+    std::printf("\nsummary:");
+    if (flat_us > 0) std::printf(" flat (exact) %.1f us/query;", flat_us);
+    for (const double target : {0.90, 0.95, 0.99}) {
+        const bench::ResultRow* best = nullptr;
+        for (const auto& r : table.rows())
+            if (r.index != "flat" && r.mode == "single" && r.recall_at_10 >= target && (!best || r.us_per_query < best->us_per_query)) best = &r;
+        if (!best) {
+            std::printf(" recall@10 >= %.2f: not reached;", target);
+            continue;
+        }
+        std::printf(" recall@10 >= %.2f: %s %s %s at %.1f us/query", target, best->index.c_str(), best->build_params.c_str(),
+                    best->search_params.c_str(), best->us_per_query);
+        if (flat_us > 0) std::printf(" (%.1fx faster than flat)", flat_us / best->us_per_query);
+        std::printf(";");
+    }
+    std::printf("\n");
 }
 
 }  // namespace
@@ -118,6 +154,8 @@ int main(int argc, char** argv) {
                           {"--csv", "--opq", "--no-flat"}, kUsage);
     try {
         const bool csv = args.has("--csv");
+        std::FILE* log = csv ? stderr : stdout;  // progress: beside the table, or out of the way of the CSV
+        const bool opq = args.has("--opq");
         const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
         const std::size_t threads = static_cast<std::size_t>(args.get_int("--threads", 1));
         const int repeat = static_cast<int>(args.get_int("--repeat", 1));
@@ -131,8 +169,9 @@ int main(int argc, char** argv) {
         if (args.has("--synthetic")) {
             const std::size_t n = static_cast<std::size_t>(args.get_int("--synthetic", 100000));
             const std::size_t d = static_cast<std::size_t>(args.get_int("--dim", 128));
-            base = synthetic(n, d, std::max<std::size_t>(16, n / 200), 1);
-            queries = synthetic(std::min<std::size_t>(max_queries, 1000), d, std::max<std::size_t>(16, n / 200), 2);
+            const std::size_t clusters = std::max<std::size_t>(8, n / 5000);
+            base = synthetic(n, d, clusters, 1);
+            queries = synthetic(std::min<std::size_t>(max_queries, 1000), d, clusters, 2);
             data_name = "synthetic-" + std::to_string(n) + "x" + std::to_string(d);
         } else {
             if (!args.has("--base") || !args.has("--queries")) args.die("give --base and --queries, or --synthetic N");
@@ -146,8 +185,8 @@ int main(int argc, char** argv) {
             }
         }
         const std::size_t n = base.rows(), d = base.cols(), nq = queries.rows();
-        if (!csv) std::fprintf(stderr, "dense_bench: %s  n=%zu d=%zu queries=%zu metric=%s k=%zu threads=%zu simd=%s\n", data_name.c_str(), n, d,
-                               nq, metric_name(metric), k, threads, simd::simd_level_name(simd::active_simd_level()));
+        std::fprintf(log, "dense_bench: %s  n=%zu d=%zu queries=%zu metric=%s k=%zu threads=%zu simd=%s\n", data_name.c_str(), n, d, nq,
+                     metric_name(metric), k, threads, simd::simd_level_name(simd::active_simd_level()));
         if (csv) bench::ResultTable::print_csv_header();
         bench::ResultTable table;
 
@@ -165,7 +204,7 @@ int main(int argc, char** argv) {
         if (!args.has("--no-flat"))
             measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
                     queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
-                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, t); }, table, csv);
+                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, t); }, table, csv, log);
 
         // ---- IVF-PQ sweep
         std::vector<std::size_t> nlists = as_sizes(args.get_list("--nlist"));
@@ -189,18 +228,25 @@ int main(int argc, char** argv) {
                     p.m = m;
                     p.nbits = nbits;
                     p.refine_encoding = enc;
-                    p.opq = args.has("--opq");
                     p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
                     p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
                     p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
                     IvfPqIndex<> index(d, metric, p);
                     bench::Timer bt;
-                    index.train(base.view());
+                    if (opq) {
+                        OpqParams op;
+                        op.m = m;
+                        op.nbits = nbits;
+                        op.threads = p.threads;
+                        index.train(base.view(), train_opq(base.view(), op));
+                    } else {
+                        index.train(base.view());
+                    }
                     index.add(base.view());
                     const double build_s = bt.seconds();
                     char bp[160];
                     std::snprintf(bp, sizeof bp, "nlist=%zu;m=%zu;nbits=%zu;refine=%s%s;B/vec=%.1f", nlist, m, nbits, vector_encoding_name(enc),
-                                  p.opq ? ";opq" : "", index.bytes_per_vector());
+                                  opq ? ";opq" : "", index.bytes_per_vector());
                     const std::string name = nbits == 4 ? "ivf-pq-fastscan" : "ivf-pq";
                     for (std::size_t nprobe : nprobes) {
                         if (nprobe > nlist) continue;
@@ -210,13 +256,16 @@ int main(int argc, char** argv) {
                             std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
                             measure(name, bp, spb, build_s, static_cast<double>(index.memory_bytes()), queries.view(), truth.view(), k, threads,
                                     repeat, [&](std::span<const float> q) { return index.search(q, k, sp); },
-                                    [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, table, csv);
+                                    [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, table, csv, log);
                         }
                     }
                 }
             }
         }
-        if (!csv) table.print_table();
+        if (!csv) {
+            table.print_table();
+            print_summary(table);
+        }
     } catch (const Error& e) {
         std::fprintf(stderr, "dense_bench: %s\n", e.what());
         return 1;

@@ -67,3 +67,18 @@ TEST_CASE("top-k collector rejects k = 0", "[core][topk][validation]") {
     TopKCollector<> top(1);
     REQUIRE_THROWS_AS(top.reset(0), sparsedense::Error);
 }
+
+TEST_CASE("top-k collector with k = SIZE_MAX keeps every hit without reserving k", "[core][topk][errors]") {
+    TopKCollector<> top(SIZE_MAX);
+    CHECK(top.k() == SIZE_MAX);
+    for (std::uint32_t i = 0; i < 10000; ++i) top.push(i, static_cast<float>(i % 97));
+    CHECK(top.size() == 10000);
+    CHECK_FALSE(top.full());
+    const auto best = top.sorted();
+    REQUIRE(best.size() == 10000);
+    CHECK(best.front().score == 96.0f);
+    CHECK(std::is_sorted(best.begin(), best.end(), RanksBefore{}));
+    top.reset(SIZE_MAX - 1);
+    CHECK(top.empty());
+    CHECK_THROWS_AS(TopKCollector<>(0), sparsedense::Error);
+}

@@ -17,7 +17,7 @@ using sparsedense::testing::clustered_vectors;
 using sparsedense::testing::TempDir;
 
 
-TEST_CASE("flat index save/load round-trips bit-identically; damaged files throw", "[dense][flat][io]") {
+TEST_CASE("flat index save/load round-trips bit-identically, damaged files throw", "[dense][flat][io]") {
     TempDir dir;
     const std::size_t n = 700, d = 20;
     const auto base = clustered_vectors(n, d, 10, 201);
@@ -43,7 +43,7 @@ TEST_CASE("flat index save/load round-trips bit-identically; damaged files throw
     CHECK_THROWS_AS(FlatIndex::load(dir.file("ivf.bin")), Error);
 }
 
-TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically; damaged files throw", "[dense][ivfpq][io]", std::uint32_t, std::uint64_t) {
+TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically, damaged files throw", "[dense][ivfpq][io]", std::uint32_t, std::uint64_t) {
     TempDir dir;
     const std::size_t n = 1500, d = 24;
     const auto base = clustered_vectors(n, d, 12, 301);
@@ -55,10 +55,10 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically; damaged files 
     };
     for (const Case c : {Case{4, true, false, false, Metric::inner_product}, Case{8, true, false, true, Metric::l2},
                          Case{4, false, true, true, Metric::cosine}, Case{4, true, false, true, Metric::l2}}) {
-        IvfPqParams p{.nlist = 12, .m = 6, .nbits = c.nbits, .keep_vectors = c.keep, .refine_encoding = VectorEncoding::bf16, .opq = c.opq,
-                      .opq_iterations = 2, .coarse_iterations = 5, .pq_iterations = 5};
+        IvfPqParams p{.nlist = 12, .m = 6, .nbits = c.nbits, .keep_vectors = c.keep, .refine_encoding = VectorEncoding::bf16,
+                      .coarse_iterations = 5, .pq_iterations = 5};
         IvfPqIndex<TestType> index(d, c.metric, p);
-        index.train(view);
+        index.train(view, c.opq ? sparsedense::testing::random_rotation(d, 17) : DenseMatrix<float>{});
         std::vector<TestType> ids(n);
         for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<TestType>(10 * i + 3);
         if (c.explicit_ids) index.add(view, ids);

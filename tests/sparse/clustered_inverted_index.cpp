@@ -30,7 +30,7 @@ double recall_at(const std::vector<SearchResults<>>& got, const std::vector<Sear
 
 }  // namespace
 
-TEST_CASE("clustered index: generous parameters give high recall; exact fallback equals brute force", "[sparse][clustered]") {
+TEST_CASE("clustered index: generous parameters give high recall, exact fallback equals brute force", "[sparse][clustered]") {
     const auto docs = random_sparse_rows(4000, 1000, 30, 61);
     const auto queries = random_sparse_rows(50, 1000, 12, 62);
     for (auto fv : {ForwardValueType::f32, ForwardValueType::f16, ForwardValueType::u8}) {
@@ -68,7 +68,7 @@ TEST_CASE("clustered index: generous parameters give high recall; exact fallback
     }
 }
 
-TEST_CASE("clustered index: lambda >= list lengths and heap_factor 0 make every block traversal exact; counters add up", "[sparse][clustered]") {
+TEST_CASE("clustered index: lambda >= list lengths and heap_factor 0 make every block traversal exact, counters add up", "[sparse][clustered]") {
     const auto docs = random_sparse_rows(1500, 300, 20, 73);
     const auto queries = random_sparse_rows(30, 300, 8, 74);
     ClusteredIndexParams params;
@@ -341,4 +341,22 @@ TEST_CASE("clustered index: empty corpus, empty rows, empty query", "[sparse][cl
     REQUIRE(r[0].id == 1);
     REQUIRE(r[0].score == Approx(3.0f));
     REQUIRE(index.search({}, 5).empty());
+}
+
+TEST_CASE("sparse indexes: k = SIZE_MAX returns every document that shares a query term, as brute force does", "[sparse][errors]") {
+    const auto docs = random_sparse_rows(400, 200, 12, 31);
+    const auto queries = random_sparse_rows(5, 200, 6, 32);
+    const auto exact = InvertedIndex::build(docs);
+    ClusteredIndexParams cp;
+    cp.lambda = 1000;  // keeps every posting: with heap_factor 0 the clustered search is exact
+    cp.knn = 4;        // the k-NN candidate budget must not overflow with a huge k
+    const auto clustered = ClusteredInvertedIndex::build(docs, cp);
+    for (std::size_t q = 0; q < queries.rows(); ++q) {
+        const auto expected = brute_force_search(docs, queries.row(q), docs.rows());
+        sparse_test::require_same_results(exact.search(queries.row(q), SIZE_MAX), expected, 0.0);
+        const auto got = clustered.search(queries.row(q), SIZE_MAX, {.query_cut = 100, .heap_factor = 0.0f, .knn = 4});
+        CHECK(got.size() <= docs.rows());
+        for (const auto& e : expected)  // every matching document is found (k-NN may add non-matching neighbours)
+            CHECK(std::any_of(got.begin(), got.end(), [&](const auto& g) { return g.id == e.id; }));
+    }
 }

@@ -105,7 +105,7 @@ TEST_CASE("exact index: f16 and u8 postings stay within the documented bound", "
     }
 }
 
-TEST_CASE("exact index: score() is the exact inner product; batch equals single", "[sparse][exact]") {
+TEST_CASE("exact index: score() is the exact inner product, batch equals single", "[sparse][exact]") {
     const auto docs = random_sparse_rows(800, 200, 25, 41);
     const auto queries = random_sparse_rows(50, 200, 8, 42);
     const auto index = InvertedIndex::build(docs);

@@ -23,11 +23,14 @@ template <class Id = std::uint32_t, class Score = float>
 class TopKCollector {
 public:
     using result_type = SearchResult<Id, Score>;
+    /// Hits reserved up front; a larger k (up to SIZE_MAX, "keep everything") grows the heap as hits arrive, and a
+    /// reused collector keeps that capacity, so it still allocates nothing after the first query.
+    static constexpr std::size_t kMaxReserve = 4096;
 
     explicit TopKCollector(std::size_t k, Score initial_threshold = std::numeric_limits<Score>::lowest())
         : k_(k), initial_threshold_(initial_threshold) {
         if (k == 0) raise(ErrorKind::invalid_argument, "top-k collector needs k > 0");
-        heap_.reserve(k);
+        heap_.reserve(std::min(k, kMaxReserve));
     }
 
     /// Empties the collector (keeps capacity). Optionally changes k.
@@ -36,7 +39,7 @@ public:
         if (k == 0) raise(ErrorKind::invalid_argument, "top-k collector needs k > 0");
         k_ = k;
         heap_.clear();
-        heap_.reserve(k);
+        heap_.reserve(std::min(k, kMaxReserve));
     }
 
     [[nodiscard]] std::size_t k() const noexcept { return k_; }

@@ -50,7 +50,8 @@ public:
     /// Appends vectors (ids continue from size()). Validates the dimension and finiteness of every value first,
     /// so a rejected batch leaves the index unchanged.
     void add(DenseMatrixView<const float> vectors) {
-        validate_dimension(dim_, vectors.cols, "added vectors");
+        require_configured();
+        validate_dimension(dim_, vectors.cols, "FlatIndex::add: vectors");
         for (std::size_t i = 0; i < vectors.rows; ++i) validate_finite(std::span<const float>(vectors.row(i)), static_cast<long long>(i), "added vectors");
         if (size() + vectors.rows > 0xFFFFFFFFull) raise(ErrorKind::invalid_argument, "flat index: more than 2^32 - 1 vectors");
         if (metric_ == Metric::cosine) {
@@ -66,8 +67,9 @@ public:
 
     /// Exact top-k of one query.
     [[nodiscard]] SearchResults<> search(std::span<const float> query, std::size_t k) const {
-        validate_k(k);
-        validate_dimension(dim_, query.size(), "query");
+        require_configured();
+        validate_k(k, "FlatIndex::search");
+        validate_dimension(dim_, query.size(), "FlatIndex::search: query");
         validate_finite(query, -1, "query");
         Scratch& s = scratch();
         const float* q = prepare_query(query, s.query);
@@ -85,8 +87,9 @@ public:
 
     /// Exact top-k of every query (row) of `queries`; threads = 0 uses every hardware thread.
     [[nodiscard]] std::vector<SearchResults<>> search_batch(DenseMatrixView<const float> queries, std::size_t k, std::size_t threads = 1) const {
-        validate_k(k);
-        validate_dimension(dim_, queries.cols, "queries");
+        require_configured();
+        validate_k(k, "FlatIndex::search_batch");
+        validate_dimension(dim_, queries.cols, "FlatIndex::search_batch: queries");
         for (std::size_t i = 0; i < queries.rows; ++i) validate_finite(std::span<const float>(queries.row(i)), static_cast<long long>(i), "queries");
         std::vector<SearchResults<>> out(queries.rows);
         if (queries.rows == 0) return out;
@@ -108,7 +111,8 @@ public:
 
     /// Exact score of the query against stored vector `id` (the same value search() reports for it).
     [[nodiscard]] float score(std::span<const float> query, std::uint32_t id) const {
-        validate_dimension(dim_, query.size(), "query");
+        require_configured();
+        validate_dimension(dim_, query.size(), "FlatIndex::score: query");
         validate_id(id, size());
         validate_finite(query, -1, "query");
         Scratch& s = scratch();
@@ -161,6 +165,12 @@ public:
     }
 
 private:
+    void require_configured() const {
+        if (dim_ == 0)
+            raise(ErrorKind::invalid_argument, "FlatIndex: this index was default-constructed (dimension 0); construct it with "
+                                               "FlatIndex(dimension, metric) or load() one");
+    }
+
     struct FileMeta {
         std::uint64_t dimension;
         std::uint32_t metric;

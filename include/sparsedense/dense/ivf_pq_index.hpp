@@ -17,7 +17,7 @@
 //   * External ids (u32 or u64), add after training, remove by id (swap-with-last inside the list; the stored
 //     vector slot becomes a tombstone), search from many threads (per-thread scratch: no allocation per query
 //     once warm except the returned vector).
-// Optional OPQ rotation (opq.hpp) is applied to every vector and query before the coarse quantizer.
+// An optional rotation (train_opq() of opq.hpp) is applied to every vector and query before the coarse quantizer.
 #pragma once
 
 #include <algorithm>
@@ -39,7 +39,7 @@
 #include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/dense/metric.hpp"
-#include "sparsedense/dense/opq.hpp"
+#include "sparsedense/dense/rotation.hpp"
 #include "sparsedense/dense/product_quantizer.hpp"
 #include "sparsedense/dense/vector_store.hpp"
 #include "sparsedense/io/binary_format.hpp"
@@ -54,8 +54,6 @@ struct IvfPqParams {
     bool by_residual = true;                           ///< encode x - centroid (better codes) or x itself
     bool keep_vectors = true;                          ///< keep vectors for exact re-ranking and score()
     VectorEncoding refine_encoding = VectorEncoding::f16;  ///< precision of the kept vectors
-    bool opq = false;                                  ///< learn an OPQ rotation before PQ (opq.hpp)
-    std::size_t opq_iterations = 10;
     std::size_t coarse_iterations = 10;                ///< k-means iterations of the coarse quantizer
     std::size_t coarse_points_per_centroid = 64;       ///< coarse training sample = nlist * this
     std::size_t pq_iterations = 20;                    ///< k-means iterations per PQ sub-space
@@ -81,7 +79,7 @@ public:
     IvfPqIndex() = default;
     IvfPqIndex(std::size_t dimension, Metric metric, IvfPqParams params = {})
         : dim_(dimension), metric_(metric), params_(params), pq_(dimension, params.m, params.nbits) {
-        if (params.nlist == 0) raise(ErrorKind::invalid_argument, "ivf-pq: nlist must be > 0");
+        if (params.nlist == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nlist must be > 0");
         if (params.keep_vectors) store_ = VectorStore(dimension, params.refine_encoding);
     }
 
@@ -110,23 +108,20 @@ public:
         return b;
     }
 
-    /// Learns the coarse quantizer, the optional OPQ rotation and the PQ codebooks from `data` (>= nlist rows).
-    void train(DenseMatrixView<const float> data) {
-        if (!external_.empty()) raise(ErrorKind::invalid_argument, "ivf-pq: train() on an index that already holds vectors (build a new index)");
+    /// Learns the coarse quantizer and the PQ codebooks from `data` (>= nlist rows). With a `rotation` (d x d,
+    /// orthonormal rows, e.g. from train_opq() in opq.hpp, as FAISS's OPQMatrix pre-transform), every vector and
+    /// query is rotated before the coarse quantizer and PQ; scores are unchanged because a rotation preserves them.
+    void train(DenseMatrixView<const float> data, DenseMatrix<float> rotation = {}) {
+        require_configured();
+        if (!external_.empty()) raise(ErrorKind::invalid_argument, "IvfPqIndex: train() on an index that already holds vectors (build a new index)");
         validate_dimension(dim_, data.cols, "training vectors");
-        if (data.rows < params_.nlist) raise(ErrorKind::invalid_argument, "ivf-pq: ", data.rows, " training vectors for nlist = ", params_.nlist);
-        if (data.rows < pq_.ksub()) raise(ErrorKind::invalid_argument, "ivf-pq: ", data.rows, " training vectors for ", pq_.ksub(), " PQ centroids");
-        DenseMatrix<float> x = prepare_rows(data, /*rotate=*/false);
-        if (params_.opq) {
-            OpqParams op;
-            op.m = params_.m;
-            op.nbits = params_.nbits;
-            op.iterations = params_.opq_iterations;
-            op.seed = params_.seed + 17;
-            op.threads = params_.threads;
-            rotation_ = train_opq(x.view(), op);
-            x = apply_rotation(rotation_, x.view());
-        }
+        const std::size_t min_rows = std::max(params_.nlist, pq_.ksub());
+        if (data.rows < min_rows)
+            raise(ErrorKind::invalid_argument, "IvfPqIndex::train: ", data.rows, " training vectors, need at least ", min_rows,
+                  " (nlist = ", params_.nlist, " coarse centroids and ", pq_.ksub(), " PQ centroids per sub-space for nbits = ", params_.nbits, ")");
+        if (!rotation.values().empty()) validate_rotation(rotation, dim_, "IvfPqIndex::train");
+        rotation_ = std::move(rotation);
+        DenseMatrix<float> x = prepare_rows(data);
         KMeansParams kp;
         kp.k = params_.nlist;
         kp.iterations = params_.coarse_iterations;
@@ -162,13 +157,13 @@ public:
 
     /// Adds vectors with ids size_of_history, size_of_history + 1, ... (the internal positions).
     void add(DenseMatrixView<const float> vectors) {
-        if (explicit_ids_) raise(ErrorKind::invalid_argument, "ivf-pq: this index uses explicit ids; pass ids to add()");
+        if (explicit_ids_) raise(ErrorKind::invalid_argument, "IvfPqIndex: this index uses explicit ids; pass ids to add()");
         add_impl(vectors, {});
     }
     /// Adds vectors with caller-chosen ids (must be new and unique).
     void add(DenseMatrixView<const float> vectors, std::span<const Id> ids) {
-        if (ids.size() != vectors.rows) raise(ErrorKind::dimension_mismatch, "ivf-pq: ", vectors.rows, " vectors but ", ids.size(), " ids");
-        if (!explicit_ids_ && !external_.empty()) raise(ErrorKind::invalid_argument, "ivf-pq: this index uses automatic ids; call add() without ids");
+        if (ids.size() != vectors.rows) raise(ErrorKind::dimension_mismatch, "IvfPqIndex: ", vectors.rows, " vectors but ", ids.size(), " ids");
+        if (!explicit_ids_ && !external_.empty()) raise(ErrorKind::invalid_argument, "IvfPqIndex: this index uses automatic ids; call add() without ids");
         add_impl(vectors, ids);
     }
 
@@ -202,11 +197,11 @@ public:
 
     /// Approximate top-k (exact re-ranking of k * refine_factor candidates when vectors are kept).
     [[nodiscard]] SearchResults<Id> search(std::span<const float> query, std::size_t k, const IvfPqSearchParams& sp = {}) const {
-        validate_k(k);
-        validate_dimension(dim_, query.size(), "query");
-        validate_finite(query, -1, "query");
-        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "ivf-pq: nprobe must be > 0");
         require_trained();
+        validate_k(k, "IvfPqIndex::search");
+        validate_dimension(dim_, query.size(), "IvfPqIndex::search: query");
+        validate_finite(query, -1, "query");
+        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nprobe must be > 0");
         Scratch& s = scratch();
         SearchResults<Id> out;
         search_one(query.data(), k, sp, s, out);
@@ -216,11 +211,11 @@ public:
     /// search() for every row of `queries`, split over threads (0 = all hardware threads).
     [[nodiscard]] std::vector<SearchResults<Id>> search_batch(DenseMatrixView<const float> queries, std::size_t k,
                                                               const IvfPqSearchParams& sp = {}, std::size_t threads = 1) const {
-        validate_k(k);
-        validate_dimension(dim_, queries.cols, "queries");
-        for (std::size_t i = 0; i < queries.rows; ++i) validate_finite(std::span<const float>(queries.row(i)), static_cast<long long>(i), "queries");
-        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "ivf-pq: nprobe must be > 0");
         require_trained();
+        validate_k(k, "IvfPqIndex::search_batch");
+        validate_dimension(dim_, queries.cols, "IvfPqIndex::search_batch: queries");
+        for (std::size_t i = 0; i < queries.rows; ++i) validate_finite(std::span<const float>(queries.row(i)), static_cast<long long>(i), "queries");
+        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nprobe must be > 0");
         std::vector<SearchResults<Id>> out(queries.rows);
         detail::parallel_for(queries.rows, threads, [&](std::size_t b, std::size_t e, std::size_t) {
             Scratch& s = scratch();
@@ -234,9 +229,9 @@ public:
     [[nodiscard]] float score(std::span<const float> query, Id id) const {
         validate_dimension(dim_, query.size(), "query");
         validate_finite(query, -1, "query");
-        if (!params_.keep_vectors) raise(ErrorKind::unsupported, "ivf-pq: score() needs keep_vectors = true");
+        if (!params_.keep_vectors) raise(ErrorKind::unsupported, "IvfPqIndex: score() needs keep_vectors = true");
         std::uint32_t internal = 0;
-        if (!find_internal(id, internal)) raise(ErrorKind::out_of_range, "ivf-pq: unknown id ", static_cast<unsigned long long>(id));
+        if (!find_internal(id, internal)) raise(ErrorKind::out_of_range, "IvfPqIndex: unknown id ", static_cast<unsigned long long>(id));
         Scratch& s = scratch();
         const float* q = prepare_query(query.data(), s);
         return exact_score(q, internal, metric_ == Metric::l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f);
@@ -259,7 +254,7 @@ public:
     static IvfPqIndex from_parts(std::size_t dimension, Metric metric, IvfPqParams params, DenseMatrix<float> centroids,
                                  DenseMatrix<float> rotation, std::span<const float> codebooks, std::vector<List> lists,
                                  VectorStore store, std::vector<Id> external, std::vector<std::uint32_t> list_of, bool explicit_ids) {
-        auto bad = [](const char* what) { raise(ErrorKind::corrupt_file, "ivf-pq file: inconsistent ", what); };
+        auto bad = [](const char* what) { raise(ErrorKind::corrupt_file, "IvfPqIndex file: inconsistent ", what); };
         IvfPqIndex ix(dimension, metric, params);
         if (centroids.rows() != params.nlist || centroids.cols() != dimension) bad("centroids");
         if (!rotation.values().empty() && (rotation.rows() != dimension || rotation.cols() != dimension)) bad("rotation");
@@ -359,7 +354,6 @@ public:
         p.by_residual = meta.by_residual != 0;
         p.keep_vectors = meta.keep_vectors != 0;
         p.refine_encoding = static_cast<VectorEncoding>(meta.refine_encoding);
-        p.opq = meta.opq != 0;
         const std::size_t nlist = meta.nlist;
         const auto cents = r.span<float>("centroids", nlist * d);
         const auto rot = r.span<float>("rotation", meta.opq ? d * d : 0);
@@ -421,8 +415,14 @@ private:
         return s;
     }
 
+    void require_configured() const {
+        if (dim_ == 0)
+            raise(ErrorKind::invalid_argument, "IvfPqIndex: this index was default-constructed (dimension 0); construct it with "
+                                               "IvfPqIndex(dimension, metric, params) or load() one");
+    }
     void require_trained() const {
-        if (!is_trained()) raise(ErrorKind::invalid_argument, "ivf-pq: index is not trained");
+        require_configured();
+        if (!is_trained()) raise(ErrorKind::invalid_argument, "IvfPqIndex: index is not trained (call train() first)");
     }
 
     void finish_load() {
@@ -450,13 +450,13 @@ private:
     }
 
     /// Validated, normalised (cosine) and rotated (OPQ) copy of rows.
-    DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows, bool rotate = true) const {
+    DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows) const {
         validate_dimension(dim_, rows.cols, "vectors");
         for (std::size_t i = 0; i < rows.rows; ++i) validate_finite(std::span<const float>(rows.row(i)), static_cast<long long>(i), "vectors");
         DenseMatrix<float> x(rows);
         if (metric_ == Metric::cosine)
             for (std::size_t i = 0; i < x.rows(); ++i) detail::normalize_in_place(x.row(i));
-        if (rotate && !rotation_.values().empty()) x = apply_rotation(rotation_, x.view());
+        if (!rotation_.values().empty()) x = apply_rotation(rotation_, x.view());
         return x;
     }
 
@@ -475,12 +475,12 @@ private:
     void add_impl(DenseMatrixView<const float> vectors, std::span<const Id> ids) {
         require_trained();
         DenseMatrix<float> x = prepare_rows(vectors);  // validates first: a rejected batch changes nothing
-        if (external_.size() + x.rows() >= kRemoved) raise(ErrorKind::invalid_argument, "ivf-pq: more than 2^32 - 2 vectors");
+        if (external_.size() + x.rows() >= kRemoved) raise(ErrorKind::invalid_argument, "IvfPqIndex: more than 2^32 - 2 vectors");
         if (!ids.empty()) {
             std::unordered_map<Id, std::uint32_t> fresh;
             for (std::size_t i = 0; i < ids.size(); ++i) {
                 if (lookup_.count(ids[i]) || !fresh.emplace(ids[i], 0).second)
-                    raise(ErrorKind::invalid_argument, "ivf-pq: duplicate id ", static_cast<unsigned long long>(ids[i]), " at row ", i);
+                    raise(ErrorKind::invalid_argument, "IvfPqIndex: duplicate id ", static_cast<unsigned long long>(ids[i]), " at row ", i);
             }
         }
         const auto assign = coarse_.assign(x.view());
@@ -544,6 +544,7 @@ private:
     }
 
     void search_one(const float* raw_query, std::size_t k, const IvfPqSearchParams& sp, Scratch& s, SearchResults<Id>& out) const {
+        k = std::min(k, std::max<std::size_t>(live_, 1));  // k = SIZE_MAX means "every vector"
         const float* q = prepare_query(raw_query, s);
         const bool l2 = metric_ == Metric::l2;
         const std::size_t nlist = params_.nlist, nprobe = std::min(sp.nprobe, nlist), m = params_.m, ksub = pq_.ksub();

@@ -1,6 +1,6 @@
 // sparsedense/dense/opq.hpp
 //
-// OPQ: an orthogonal rotation R learned so that product quantization of R x loses less (Ge, He, Ke & Sun,
+// OPQ: an orthogonal rotation R (applied by rotation.hpp) learned so that product quantization of R x loses less (Ge, He, Ke & Sun,
 // "Optimized Product Quantization for Approximate Nearest Neighbor Search", CVPR 2013, the non-parametric
 // alternating method). Starting from R = I it alternates (a) train a PQ on the rotated sample X R^T and
 // reconstruct it as Y, and (b) solve the orthogonal Procrustes problem min_R |X R^T - Y|_F, whose solution comes
@@ -19,6 +19,7 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/dense/product_quantizer.hpp"
+#include "sparsedense/dense/rotation.hpp"
 
 namespace sparsedense {
 
@@ -32,22 +33,12 @@ struct OpqParams {
     std::size_t threads = 0;
 };
 
-/// x' = R x for every row: returns X R^T.
-[[nodiscard]] inline DenseMatrix<float> apply_rotation(const DenseMatrix<float>& r, DenseMatrixView<const float> x) {
-    if (r.cols() != x.cols) raise(ErrorKind::dimension_mismatch, "rotation is ", r.rows(), "x", r.cols(), ", vectors have dimension ", x.cols);
-    DenseMatrix<float> out(x.rows, r.rows());
-    out.eigen().noalias() = x.eigen() * r.eigen().transpose();
-    return out;
-}
-
-/// out = R in (one vector).
-inline void rotate_vector(const DenseMatrix<float>& r, const float* in, float* out) noexcept {
-    const std::size_t d = r.cols();
-    for (std::size_t i = 0; i < r.rows(); ++i) out[i] = simd::dot(in, r.row(i).data(), d);
-}
-
-/// Learns an OPQ rotation (d x d, orthonormal rows) for a PQ with params.m sub-quantizers.
-[[nodiscard]] inline DenseMatrix<float> train_opq(DenseMatrixView<const float> data, const OpqParams& params) {
+/// Learns an OPQ rotation (d x d, orthonormal rows) for a PQ with params.m sub-quantizers; pass it to
+/// IvfPqIndex::train(data, rotation). A function template only so that Eigen's SVD (about 40 s of compile time and
+/// 1.3 GB of compiler memory) is compiled in the translation units that train OPQ, not in every one that includes
+/// this header.
+template <class Deferred = void>
+[[nodiscard]] DenseMatrix<float> train_opq(DenseMatrixView<const float> data, const OpqParams& params) {
     const std::size_t d = data.cols;
     const std::size_t n = std::min(data.rows, params.max_training_points ? params.max_training_points : data.rows);
     if (n < (std::size_t{1} << params.nbits)) raise(ErrorKind::invalid_argument, "opq: ", n, " training points are too few");

@@ -657,6 +657,7 @@ inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, s
     check_search_params(params);
     out.clear();
     if (docs_ == 0 || query.empty()) return;
+    k = std::min(k, docs_);  // k = SIZE_MAX means "every document"; bounds the k-NN candidate count below
     auto& s = detail::clustered_scratch();
     const std::size_t cut = std::min(params.query_cut, query.size());
     s.ensure(dim_, docs_, cut * max_blocks_, query.size(), cut * max_list_ + std::min(params.knn, knn_degree_) * k);

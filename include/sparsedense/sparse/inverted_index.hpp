@@ -681,6 +681,7 @@ inline void InvertedIndex::search_into(SparseVectorView<float> query, std::size_
     check_query(query, k);
     out.clear();
     if (docs_ == 0 || query.empty()) return;
+    k = std::min(k, docs_);  // k = SIZE_MAX means "every document"
     auto& s = detail::exact_scratch();
     s.ensure(dim_, std::max(docs_, detail::maxscore_window), query.size());
     s.top.reset(k);

@@ -1,0 +1,82 @@
+// OPQ (dense/opq.hpp) and rotations (dense/rotation.hpp). Kept in its own translation unit: train_opq compiles
+// Eigen's SVD, the most expensive code of the library to compile.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/ivf_pq_index.hpp"
+#include "sparsedense/dense/opq.hpp"
+#include "support/test_support.hpp"
+
+using namespace sparsedense;
+using sparsedense::testing::clustered_vectors;
+
+namespace {
+IvfPqParams small_params(std::size_t nlist, std::size_t m, std::size_t nbits) {
+    IvfPqParams p;
+    p.nlist = nlist;
+    p.m = m;
+    p.nbits = nbits;
+    p.coarse_iterations = 8;
+    p.pq_iterations = 8;
+    p.pq_training_points = 3000;
+    p.refine_encoding = VectorEncoding::f32;
+    return p;
+}
+}  // namespace
+
+TEST_CASE("ivf-pq with OPQ keeps exact results under full re-ranking and lowers PQ error", "[dense][ivfpq][opq]") {
+    const std::size_t d = 32;
+    // correlated dimensions: a random mixing of clustered data, where a rotation helps PQ
+    const auto raw = clustered_vectors(3000, d, 30, 101);
+    std::vector<float> base(raw.size());
+    for (std::size_t i = 0; i < 3000; ++i)
+        for (std::size_t j = 0; j < d; ++j) base[i * d + j] = raw[i * d + j] + (j >= 16 ? raw[i * d + j - 16] * 0.9f : 0.0f);
+    const DenseMatrixView<const float> view(base.data(), 3000, d);
+    OpqParams op;
+    op.m = 4;
+    op.nbits = 4;
+    op.iterations = 4;
+    const auto r = train_opq(view, op);
+    // orthonormal
+    for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < d; ++j) CHECK(simd::dot(r.row(i).data(), r.row(j).data(), d) == Approx(i == j ? 1.0f : 0.0f).margin(1e-4));
+    IvfPqIndex<> index(d, Metric::l2, small_params(8, 4, 4));
+    op.iterations = 3;
+    index.train(view, train_opq(view, op));
+    index.add(view);
+    FlatIndex flat(d, Metric::l2);
+    flat.add(view);
+    for (std::size_t i = 0; i < 3000; i += 301) {
+        std::span<const float> q(base.data() + i * d, d);
+        const auto got = index.search(q, 5, {.nprobe = 8, .refine_factor = 600});
+        const auto want = flat.search(q, 5);
+        for (std::size_t k = 0; k < 5; ++k) {
+            CHECK(got[k].id == want[k].id);
+            CHECK(got[k].score == Approx(want[k].score).epsilon(1e-4).margin(1e-3));
+        }
+    }
+}
+
+TEST_CASE("ivf-pq rejects a rotation of the wrong shape or that is not orthonormal, and stays usable", "[dense][ivfpq][opq]") {
+    const std::size_t d = 16;
+    const auto base = clustered_vectors(600, d, 8, 5);
+    const DenseMatrixView<const float> view(base.data(), 600, d);
+    IvfPqIndex<> index(d, Metric::l2, small_params(4, 4, 4));
+    CHECK_THROWS_AS(index.train(view, DenseMatrix<float>(d, d + 1, 0.0f)), Error);
+    DenseMatrix<float> skew(d, d, 0.0f);
+    for (std::size_t i = 0; i < d; ++i) skew[i][i] = 1.0f;
+    skew[3][5] = 0.5f;
+    try {
+        index.train(view, skew);
+        FAIL("a non-orthonormal rotation was accepted");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::invalid_argument);
+        CHECK_THAT(e.what(), Catch::Contains("rows 3 and 3"));
+    }
+    index.train(view, sparsedense::testing::random_rotation(d, 9));
+    index.add(view);
+    CHECK(index.size() == 600);
+    CHECK(index.search(view.row(7), 1, {.nprobe = 4, .refine_factor = 50})[0].id == 7);
+}
