@@ -200,10 +200,14 @@ public:
         }
         std::fprintf(out, "%-*s  %-*s  %-*s  %8s  %9s  %10s  %10s  %9s  %10s  %-6s  %7s\n", int(wi), "index", int(wb), "build_params", int(ws),
                      "search_params", "build_s", "recall@10", "qps", "us/query", "p99_us", "index_MB", "mode", "threads");
-        for (const auto& r : rows_)
-            std::fprintf(out, "%-*s  %-*s  %-*s  %8.2f  %9.4f  %10.1f  %10.2f  %9.1f  %10.2f  %-6s  %7d\n", int(wi), r.index.c_str(), int(wb),
-                         r.build_params.c_str(), int(ws), r.search_params.c_str(), r.build_s, r.recall_at_10, r.qps, r.us_per_query, r.p99_us,
+        for (const auto& r : rows_) {
+            // a batch row has no per-query latencies: its us/query is the batch time divided by the queries
+            char p99[32] = "-";
+            if (r.mode != "batch") std::snprintf(p99, sizeof p99, "%.1f", r.p99_us);
+            std::fprintf(out, "%-*s  %-*s  %-*s  %8.2f  %9.4f  %10.1f  %10.2f  %9s  %10.2f  %-6s  %7d\n", int(wi), r.index.c_str(), int(wb),
+                         r.build_params.c_str(), int(ws), r.search_params.c_str(), r.build_s, r.recall_at_10, r.qps, r.us_per_query, p99,
                          r.index_bytes / 1e6, r.mode.c_str(), r.search_threads);
+        }
     }
 
 private:
