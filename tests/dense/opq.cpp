@@ -80,3 +80,25 @@ TEST_CASE("ivf-pq rejects a rotation of the wrong shape or that is not orthonorm
     CHECK(index.size() == 600);
     CHECK(index.search(view.row(7), 1, {.nprobe = 4, .refine_factor = 50})[0].id == 7);
 }
+
+TEST_CASE("orthogonal Procrustes recovers a known rotation and stays orthogonal on rank-deficient input", "[dense][opq]") {
+    const std::size_t d = 24, n = 200;
+    const auto q0 = sparsedense::testing::random_rotation(d, 3);
+    const auto a = clustered_vectors(n, d, 5, 4);
+    Eigen::MatrixXd am(n, d), qm(d, d);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < d; ++j) am(i, j) = a[i * d + j];
+    for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < d; ++j) qm(i, j) = q0[i][j];
+    const Eigen::MatrixXd b = am * qm;  // B = A Q0 exactly: Procrustes of A^T B is Q0
+    const Eigen::MatrixXd q = orthogonal_procrustes(am.transpose() * b);
+    CHECK((q - qm).cwiseAbs().maxCoeff() < 1e-6);
+    // rank-deficient: A uses only 10 of the 24 dimensions, so A^T B has rank 10
+    Eigen::MatrixXd low = am;
+    low.rightCols(d - 10).setZero();
+    const Eigen::MatrixXd q_low = orthogonal_procrustes(low.transpose() * (low * qm));
+    CHECK((q_low.transpose() * q_low - Eigen::MatrixXd::Identity(d, d)).cwiseAbs().maxCoeff() < 1e-9);
+    // on the dimensions the data uses, it still maps A to B
+    CHECK(((low * q_low) - (low * qm)).cwiseAbs().maxCoeff() < 1e-6 * (low * qm).cwiseAbs().maxCoeff());
+    CHECK(orthogonal_procrustes(Eigen::MatrixXd::Zero(d, d)).isUnitary(1e-12));
+}
