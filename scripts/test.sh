@@ -40,7 +40,7 @@ stage Release build/test-release 1200 -- \
   -DCMAKE_BUILD_TYPE=Release -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=ON -DSPARSEDENSE_BUILD_EXAMPLES=ON
 stage "ASan+UBSan" build/test-sanitize 2400 ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARSEDENSE_SANITIZE=ON -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DSPARSEDENSE_SANITIZE=ON -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
 
 echo "== summary (all stages, $((SECONDS - start)) s after the dependency check)"
 python3 scripts/test_summary.py "${reports[@]}" || status=1

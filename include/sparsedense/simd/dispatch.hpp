@@ -5,20 +5,20 @@
 // fetch the table once (`const KernelTable& k = kernels();`) and call through it; the free functions in
 // dense_kernels.hpp / sparse_kernels.hpp do that per call. set_simd_level() switches the table at run time
 // (tests and benchmarks use it to run every level); active_simd_level() reports the level in use.
+//
+// Compiled mode (like fmt's and spdlog's compiled libraries): with SPARSEDENSE_COMPILED_KERNELS defined, this header
+// only declares the tables and every level's kernels are compiled once, in src/simd_kernels.cpp (the CMake target
+// sparsedense::kernels, which defines the macro for its users). That saves each including translation unit a few
+// seconds of compile; header-only (the macro undefined) stays the default. One program uses one mode throughout.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/simd/cpu_features.hpp"
-#include "sparsedense/simd/detail/scalar_kernels.hpp"
-#include "sparsedense/simd/detail/sse_kernels.hpp"
-#if SPARSEDENSE_X86
-#include "sparsedense/simd/detail/avx2_kernels.hpp"
-#include "sparsedense/simd/detail/avx512_kernels.hpp"
-#endif
 
 namespace sparsedense::simd {
 
@@ -50,7 +50,22 @@ struct KernelTable {
     float (*sparse_dot_dense)(const std::uint32_t*, const float*, std::size_t, const float*) noexcept;
 };
 
-namespace detail {
+}  // namespace sparsedense::simd
+
+#if defined(SPARSEDENSE_COMPILED_KERNELS) && !defined(SPARSEDENSE_KERNELS_IMPLEMENTATION)
+namespace sparsedense::simd::detail {
+/// The table of one level; defined once in src/simd_kernels.cpp (compiled mode).
+const KernelTable* table_for(SimdLevel level) noexcept;
+}  // namespace sparsedense::simd::detail
+#else
+#include "sparsedense/simd/detail/scalar_kernels.hpp"
+#include "sparsedense/simd/detail/sse_kernels.hpp"
+#if SPARSEDENSE_X86
+#include "sparsedense/simd/detail/avx2_kernels.hpp"
+#include "sparsedense/simd/detail/avx512_kernels.hpp"
+#endif
+
+namespace sparsedense::simd::detail {
 
 #define SPARSEDENSE_FLOAT_KERNELS(ns)                                                                              \
     &ns::dot<float>, &ns::dot<float16>, &ns::dot<bfloat16>, &ns::l2_squared<float>, &ns::l2_squared<float16>,    \
@@ -76,7 +91,11 @@ inline constexpr KernelTable avx512_vnni_table{SimdLevel::avx512, true, SPARSEDE
 #endif
 #undef SPARSEDENSE_FLOAT_KERNELS
 
+#if defined(SPARSEDENSE_KERNELS_IMPLEMENTATION)
+const KernelTable* table_for(SimdLevel level) noexcept {  // the compiled library's one definition
+#else
 inline const KernelTable* table_for(SimdLevel level) noexcept {
+#endif
     switch (level) {
 #if SPARSEDENSE_X86
         case SimdLevel::avx512: return cpu_features().avx512vnni ? &avx512_vnni_table : &avx512_table;
@@ -88,6 +107,12 @@ inline const KernelTable* table_for(SimdLevel level) noexcept {
         default: return &scalar_table;
     }
 }
+
+}  // namespace sparsedense::simd::detail
+#endif  // compiled or header-only kernels
+
+namespace sparsedense::simd {
+namespace detail {
 
 inline std::atomic<const KernelTable*>& active_table_slot() {
     static std::atomic<const KernelTable*> slot{table_for(initial_simd_level())};
