@@ -121,6 +121,15 @@ inline LatencySummary summarize_latencies(std::vector<double> us) {
     return s;
 }
 
+/// The median of timed passes (pairs of total seconds and per-query data), by total seconds: the figure the benches
+/// report for a configuration, robust to one pass disturbed by the machine.
+template <class Pass>
+const Pass& median_pass(std::vector<Pass>& passes) {
+    if (passes.empty()) raise(ErrorKind::invalid_argument, "median_pass: no passes");
+    std::sort(passes.begin(), passes.end(), [](const Pass& a, const Pass& b) { return a.first < b.first; });
+    return passes[passes.size() / 2];
+}
+
 /// Mean over queries of |returned top-k ∩ true top-k| / k. `truth` row q holds the true neighbours best first.
 template <class Id, class Score>
 double recall_at_k(const std::vector<SearchResults<Id, Score>>& results, DenseMatrixView<const std::int32_t> truth, std::size_t k) {
@@ -180,12 +189,15 @@ public:
     [[nodiscard]] const std::vector<ResultRow>& rows() const noexcept { return rows_; }
 
     static void print_csv_header(std::FILE* out = stdout) {
-        std::fprintf(out, "system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads\n");
+        std::fprintf(out, "system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads,p99_us,index_bytes\n");
     }
     static void print_csv_row(const ResultRow& r, std::FILE* out = stdout) {
-        std::fprintf(out, "%s,%s,%s,%s,%.3f,%.4f,%.1f,%.2f,%s,%d\n", quote(r.system).c_str(), quote(r.index).c_str(),
+        // the ten common columns, then p99 (empty for batch rows: not measured) and the index's bytes in memory
+        char p99[32] = "";
+        if (r.mode != "batch") std::snprintf(p99, sizeof p99, "%.1f", r.p99_us);
+        std::fprintf(out, "%s,%s,%s,%s,%.3f,%.4f,%.1f,%.2f,%s,%d,%s,%.0f\n", quote(r.system).c_str(), quote(r.index).c_str(),
                      quote(r.build_params).c_str(), quote(r.search_params).c_str(), r.build_s, r.recall_at_10, r.qps, r.us_per_query,
-                     r.mode.c_str(), r.search_threads);
+                     r.mode.c_str(), r.search_threads, p99, r.index_bytes);
     }
     void print_csv(std::FILE* out = stdout) const {
         print_csv_header(out);

@@ -34,7 +34,7 @@ const char* kUsage =
     "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
     "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
     "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
-    "  --repeat R      time each single-thread configuration R times and keep the fastest run (noisy machines)\n"
+    "  --repeat R      time each single-thread configuration R times and report the median pass (noisy machines)\n"
     "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads";
 
 /// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
@@ -84,30 +84,28 @@ void measure(const std::string& index, const std::string& build_params, const st
     const std::size_t nq = queries.rows;
     std::vector<SearchResults<>> results(nq);
     for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
-    double best_total = 1e300;
-    std::vector<double> latencies(nq), best_latencies;
-    for (int r = 0; r < repeat; ++r) {
+    std::vector<std::pair<double, std::vector<double>>> passes;  // (seconds, per-query microseconds)
+    for (int r = 0; r < std::max(repeat, 1); ++r) {
+        std::vector<double> latencies(nq);
         bench::Timer total;
         for (std::size_t i = 0; i < nq; ++i) {
             bench::Timer t;
             results[i] = one(queries.row(i));
             latencies[i] = t.microseconds();
         }
-        const double s = total.seconds();
-        if (s < best_total) {
-            best_total = s;
-            best_latencies = latencies;
-        }
+        passes.emplace_back(total.seconds(), std::move(latencies));
     }
-    const auto lat = bench::summarize_latencies(best_latencies);
+    const auto& median = bench::median_pass(passes);
+    const double pass_seconds = median.first;
+    const auto lat = bench::summarize_latencies(median.second);
     ResultRow row;
     row.index = index;
     row.build_params = build_params;
     row.search_params = search_params;
     row.build_s = build_s;
     row.recall_at_10 = bench::recall_at_k(results, truth, std::min<std::size_t>(k, 10));
-    row.us_per_query = best_total * 1e6 / static_cast<double>(nq);
-    row.qps = static_cast<double>(nq) / best_total;
+    row.us_per_query = pass_seconds * 1e6 / static_cast<double>(nq);
+    row.qps = static_cast<double>(nq) / pass_seconds;
     row.mode = "single";
     row.search_threads = 1;
     row.p99_us = lat.p99_us;

@@ -60,13 +60,14 @@ struct Timing {
     }
 };
 
-/// One query at a time on this thread; repeated `repeat` times, keeping the run with the lowest mean.
+/// One query at a time on this thread: a warm-up, then `repeat` timed passes over all queries; the figures are those
+/// of the median pass (by total time), as the peer harness (bench/peers) reports its peers.
 template <class SearchFn>
 Timing time_single(std::size_t nq, std::size_t repeat, SearchFn&& search) {
-    Timing best;
     std::vector<SearchResults<>> results(nq);
     for (std::size_t q = 0; q < std::min<std::size_t>(nq, 50); ++q) search(q, results[q]);  // warm-up
-    for (std::size_t r = 0; r < repeat; ++r) {
+    std::vector<std::pair<double, std::vector<double>>> passes;  // (seconds, per-query microseconds)
+    for (std::size_t r = 0; r < std::max<std::size_t>(repeat, 1); ++r) {
         std::vector<double> us(nq);
         Timer total;
         for (std::size_t q = 0; q < nq; ++q) {
@@ -74,15 +75,14 @@ Timing time_single(std::size_t nq, std::size_t repeat, SearchFn&& search) {
             search(q, results[q]);
             us[q] = t.microseconds();
         }
-        const double seconds = total.seconds();
-        const auto summary = summarize_latencies(us);
-        if (r == 0 || summary.mean_us < best.latency.mean_us) {
-            best.latency = summary;
-            best.qps = static_cast<double>(nq) / seconds;
-        }
+        passes.emplace_back(total.seconds(), std::move(us));
     }
-    best.results = std::move(results);
-    return best;
+    const auto& median = bench::median_pass(passes);
+    Timing timing;
+    timing.latency = summarize_latencies(median.second);
+    timing.qps = static_cast<double>(nq) / median.first;
+    timing.results = std::move(results);
+    return timing;
 }
 
 std::vector<double> list_or(const Arguments& args, const std::string& name, std::vector<double> fallback) {

@@ -8,9 +8,11 @@
 
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
+#include "dense/dense_test_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace sparsedense;
+using sparsedense::dense_test::small_params;
 using sparsedense::testing::clustered_vectors;
 
 namespace {
@@ -20,17 +22,6 @@ constexpr std::size_t kN = 1500;
 constexpr std::size_t kN = 4000;
 #endif
 
-IvfPqParams small_params(std::size_t nlist, std::size_t m, std::size_t nbits) {
-    IvfPqParams p;
-    p.nlist = nlist;
-    p.m = m;
-    p.nbits = nbits;
-    p.coarse_iterations = 8;
-    p.pq_iterations = 8;
-    p.pq_training_points = 3000;
-    p.refine_encoding = VectorEncoding::f32;
-    return p;
-}
 
 template <class Id>
 double recall(const SearchResults<Id>& got, const SearchResults<>& want) {

@@ -1,5 +1,5 @@
 // OPQ (dense/opq.hpp) and rotations (dense/rotation.hpp). Kept in its own translation unit: train_opq compiles
-// Eigen's SVD, the most expensive code of the library to compile.
+// Eigen's eigensolver, the most expensive code of the library to compile.
 #include <catch2/catch.hpp>
 
 #include <vector>
@@ -7,24 +7,12 @@
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/dense/opq.hpp"
+#include "dense/dense_test_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace sparsedense;
+using sparsedense::dense_test::small_params;
 using sparsedense::testing::clustered_vectors;
-
-namespace {
-IvfPqParams small_params(std::size_t nlist, std::size_t m, std::size_t nbits) {
-    IvfPqParams p;
-    p.nlist = nlist;
-    p.m = m;
-    p.nbits = nbits;
-    p.coarse_iterations = 8;
-    p.pq_iterations = 8;
-    p.pq_training_points = 3000;
-    p.refine_encoding = VectorEncoding::f32;
-    return p;
-}
-}  // namespace
 
 TEST_CASE("ivf-pq with OPQ keeps exact results under full re-ranking and lowers PQ error", "[dense][ivfpq][opq]") {
     const std::size_t d = 32;
