@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""hnswlib (PyPI, built from its sdist) on a dense data set: HNSW, M 16 / 32, ef_construction 200, ef sweep.
+
+Rows per configuration: single / python-loop (one knn_query call per query, num_threads=1), single / c++-loop
+(knn_query over all queries with num_threads=1: hnswlib loops over the queries in C++, one at a time, so this
+is per-query work) and batch / all cores (num_threads=--threads). Builds use --threads threads.
+"""
+
+from __future__ import annotations
+
+import common  # noqa: F401  (thread environment first)
+
+import os
+import time
+
+import hnswlib
+
+from common import RowWriter, dense_arguments, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+
+
+def build_kind(d: int) -> str:
+    version = common.package_version("hnswlib")
+    if common.built_here("hnswlib"):
+        native = "without -march=native (HNSWLIB_NO_NATIVE)" if os.environ.get("HNSWLIB_NO_NATIVE") else "-O3 -march=native"
+        kind = f"sdist build here, {native}"
+    else:
+        kind = f"wheel {common.wheel_tag('hnswlib')}"
+    kernel = ("AVX-512 inner-product kernel (d % 16 == 0)" if d % 16 == 0
+              else "256-bit inner-product kernel with residuals (its AVX-512 kernel needs d % 16 == 0)")
+    return f"hnswlib {version} {kind}; {kernel}"
+
+
+def main() -> None:
+    p = dense_arguments(__doc__.splitlines()[0])
+    p.add_argument("--M", default="", help="comma-separated M values (default 16,32)")
+    p.add_argument("--ef", default="", help="comma-separated ef sweep")
+    p.add_argument("--ef-construction", type=int, default=200)
+    args = p.parse_args()
+    ints = lambda s, d: [int(x) for x in s.split(",")] if s else d  # noqa: E731
+
+    base, queries, truth = load_dense(args)
+    n, d = base.shape
+    nq, k = len(queries), args.k
+    one_query = [queries[i:i + 1] for i in range(nq)]
+    out = RowWriter(args, "hnswlib", f"hnswlib {common.package_version('hnswlib')}", build_kind(d))
+    log("hnswlib:", out.build_kind)
+
+    efs = ints(args.ef, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
+    for M in ints(args.M, [16] if args.quick else [16, 32]):
+        c0, t0 = time.process_time(), time.perf_counter()
+        index = hnswlib.Index(space="ip", dim=d)
+        index.init_index(max_elements=n, ef_construction=args.ef_construction, M=M, random_seed=100)
+        index.add_items(base, num_threads=args.threads)
+        build_s = time.perf_counter() - t0
+        nbytes = index.index_file_size()
+        bp = f"M={M};ef_construction={args.ef_construction}"
+        log(f"hnswlib: {bp} built in {build_s:.1f} s (cpu/wall {(time.process_time() - c0) / build_s:.2f}), {nbytes / n:.0f} B/vector")
+        fields = dict(index="hnsw", build_params=bp, build_s=build_s, n_queries=nq, build_threads=args.threads,
+                      index_bytes=nbytes, n_vectors=n)
+        for ef in efs:
+            index.set_ef(ef)
+            sp = f"ef={ef}"
+            t = time_python_loop(lambda q: index.knn_query(q, k=k, num_threads=1), one_query, args.repeat, lambda r: r[0][0])
+            out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
+                     call="python-loop", work="per-query", **fields)
+            t = time_batch_call(lambda: index.knn_query(queries, k=k, num_threads=1), args.repeat, lambda r: list(r[0]))
+            out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
+                     call="batch-call", work="per-query", **fields)
+            if args.threads > 1:
+                t = time_batch_call(lambda: index.knn_query(queries, k=k, num_threads=args.threads), args.repeat,
+                                    lambda r: list(r[0]))
+                out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=args.threads,
+                         call="batch-call", work="per-query", **fields)
+        del index
+    out.close()
+
+
+if __name__ == "__main__":
+    main()
