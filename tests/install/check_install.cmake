@@ -1,5 +1,6 @@
 # Installs sparsedense into a fresh prefix, then configures, builds and runs a consumer project that only uses
-# find_package(sparsedense CONFIG REQUIRED) and sparsedense::sparsedense: its own main.cpp, and every ```cpp block
+# find_package(sparsedense CONFIG REQUIRED): its own main.cpp against sparsedense::sparsedense (header-only) and
+# against sparsedense::kernels (compiled kernels), and every ```cpp block
 # of README.md compiled as it stands (each block is a complete program), so the README cannot drift from the API.
 # Run with cmake -P (see tests/CMakeLists.txt).
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -40,11 +41,13 @@ message(STATUS "README.md: ${index} C++ block(s) to compile and run")
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/lib-build -G ${GENERATOR} -DSPARSEDENSE_BUILD_TESTS=OFF
     -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/lib-build)  # the optional compiled-kernels library
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/lib-build)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/consumer-build -G ${GENERATOR}
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release "-DREADME_SOURCES=${readme_sources}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-build)
 run(${WORK_DIR}/consumer-build/consumer)
+run(${WORK_DIR}/consumer-build/consumer_compiled_kernels)
 foreach(i RANGE 1 ${index})
   # run in the work folder: README examples may write files
   execute_process(COMMAND ${WORK_DIR}/consumer-build/readme_block_${i} WORKING_DIRECTORY ${WORK_DIR}/readme
