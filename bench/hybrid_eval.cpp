@@ -1,5 +1,5 @@
 // hybrid_eval -- BM25, dense and every fusion method on a BEIR-layout collection, scored with nDCG@10 and
-// Recall@100. A thin command line over sparsedense::eval::run_hybrid_evaluation (eval/hybrid_evaluation.hpp).
+// Recall@100. A thin command line over sparsedense::eval::run_hybrid_evaluation (bench/hybrid_evaluation.hpp).
 //
 //   hybrid_eval --collection DIR [--doc-vectors F.fvecs --doc-ids F.txt --query-vectors F.fvecs --query-ids F.txt]
 //               [--metric cosine|ip|l2] [--k0 100] [--alphas 0,0.1,...] [--rrf-k 60] [--k1 0.9] [--b 0.4]
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "bench_support.hpp"
-#include "sparsedense/eval/hybrid_evaluation.hpp"
+#include "hybrid_evaluation.hpp"
 
 using namespace sparsedense;
 

@@ -22,7 +22,6 @@
 #include "sparsedense/dense/product_quantizer.hpp"
 #include "sparsedense/dense/vector_store.hpp"
 #include "sparsedense/eval/beir.hpp"
-#include "sparsedense/eval/hybrid_evaluation.hpp"
 #include "sparsedense/eval/json.hpp"
 #include "sparsedense/eval/metrics.hpp"
 #include "sparsedense/eval/run.hpp"

@@ -9,7 +9,7 @@
 
 #include <unistd.h>
 
-#include "sparsedense/eval/hybrid_evaluation.hpp"
+#include "hybrid_evaluation.hpp"
 #include "sparsedense/hybrid/concepts.hpp"
 #include "support/test_support.hpp"
 

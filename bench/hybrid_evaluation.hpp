@@ -1,4 +1,4 @@
-// sparsedense/eval/hybrid_evaluation.hpp
+// bench/hybrid_evaluation.hpp -- an application beside the library (used by bench/hybrid_eval.cpp and its test)
 //
 // The end-to-end effectiveness check behind the hybrid_eval program and its test: on a BEIR-layout folder
 // (corpus.jsonl, queries.jsonl, qrels.tsv) it
