@@ -2,6 +2,7 @@
 // Eigen's eigensolver, the most expensive code of the library to compile.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <vector>
 
 #include "sparsedense/dense/flat_index.hpp"
@@ -89,4 +90,33 @@ TEST_CASE("orthogonal Procrustes recovers a known rotation and stays orthogonal 
     // on the dimensions the data uses, it still maps A to B
     CHECK(((low * q_low) - (low * qm)).cwiseAbs().maxCoeff() < 1e-6 * (low * qm).cwiseAbs().maxCoeff());
     CHECK(orthogonal_procrustes(Eigen::MatrixXd::Zero(d, d)).isUnitary(1e-12));
+}
+
+TEST_CASE("ivf-pq: a retrain with bad data or a bad rotation leaves the trained index as it was", "[dense][ivfpq][errors]") {
+    const std::size_t d = 16, n = 800;
+    const auto base = clustered_vectors(n, d, 8, 21);
+    const DenseMatrixView<const float> view(base.data(), n, d);
+    IvfPqIndex<> index(d, Metric::l2, small_params(8, 4, 4));
+    index.train(view, sparsedense::testing::random_rotation(d, 5));
+    const auto as_vector = [](auto span) { return std::vector<float>(span.begin(), span.end()); };
+    const std::vector<float> rotation_before = as_vector(index.rotation().values());
+    const std::vector<float> codebooks_before = as_vector(index.pq().codebooks());
+    auto bad = base;
+    bad[17 * d + 3] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_AS(index.train(DenseMatrixView<const float>(bad.data(), n, d)), Error);                     // NaN, no rotation
+    CHECK_THROWS_AS(index.train(view, DenseMatrix<float>(d, d, 0.0f)), Error);                               // not orthonormal
+    CHECK(as_vector(index.rotation().values()) == rotation_before);
+    CHECK(as_vector(index.pq().codebooks()) == codebooks_before);
+    index.add(view);
+    FlatIndex flat(d, Metric::l2);
+    flat.add(view);
+    for (std::size_t i = 0; i < n; i += 97) {  // still consistent: full probing and re-ranking is exact
+        const auto got = index.search(view.row(i), 3, {.nprobe = 8, .refine_factor = 400});
+        const auto want = flat.search(view.row(i), 3);
+        REQUIRE(got.size() == 3);
+        for (std::size_t k = 0; k < 3; ++k) {
+            CHECK(got[k].id == want[k].id);
+            CHECK(got[k].score == Approx(want[k].score).epsilon(1e-4).margin(1e-3));
+        }
+    }
 }

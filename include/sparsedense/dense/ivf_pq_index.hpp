@@ -120,8 +120,9 @@ public:
             raise(ErrorKind::invalid_argument, "IvfPqIndex::train: ", data.rows, " training vectors, need at least ", min_rows,
                   " (nlist = ", params_.nlist, " coarse centroids and ", pq_.ksub(), " PQ centroids per sub-space for nbits = ", params_.nbits, ")");
         if (!rotation.values().empty()) validate_rotation(rotation, dim_, "IvfPqIndex::train");
-        rotation_ = std::move(rotation);
-        DenseMatrix<float> x = prepare_rows(data);
+        // everything is trained into locals and committed at the end: bad data (NaN) or a failure part-way leaves
+        // the index as it was
+        const DenseMatrix<float> x = prepare_rows(data, rotation);
         KMeansParams kp;
         kp.k = params_.nlist;
         kp.iterations = params_.coarse_iterations;
@@ -130,19 +131,19 @@ public:
         kp.threads = params_.threads;
         KMeans km(kp);
         km.train(x.view());
-        centroids_ = km.centroids();
-        coarse_ = KMeans(kp);
-        coarse_.set_centroids(centroids_);
-        centroid_norms_.resize(params_.nlist);
-        for (std::size_t c = 0; c < params_.nlist; ++c) centroid_norms_[c] = simd::dot(centroids_.row(c).data(), centroids_.row(c).data(), dim_);
+        DenseMatrix<float> centroids = km.centroids();
+        KMeans coarse(kp);
+        coarse.set_centroids(centroids);
+        std::vector<float> centroid_norms(params_.nlist);
+        for (std::size_t c = 0; c < params_.nlist; ++c) centroid_norms[c] = simd::dot(centroids.row(c).data(), centroids.row(c).data(), dim_);
         // PQ on (a sample of) the residuals
         const std::size_t ns = std::min<std::size_t>(x.rows(), params_.pq_training_points ? params_.pq_training_points : x.rows());
         DenseMatrix<float> sample(ns, dim_);
         for (std::size_t i = 0; i < ns; ++i) std::copy_n(x.row(i * x.rows() / ns).data(), dim_, sample.row(i).data());
         if (params_.by_residual) {
-            const auto assign = coarse_.assign(sample.view());
+            const auto assign = coarse.assign(sample.view());
             for (std::size_t i = 0; i < ns; ++i)
-                for (std::size_t j = 0; j < dim_; ++j) sample[i][j] -= centroids_[assign[i]][j];
+                for (std::size_t j = 0; j < dim_; ++j) sample[i][j] -= centroids[assign[i]][j];
         }
         ProductQuantizerParams pp;
         pp.m = params_.m;
@@ -151,7 +152,13 @@ public:
         pp.max_training_points = 0;
         pp.seed = params_.seed + 1;
         pp.threads = params_.threads;
-        pq_.train(sample.view(), pp);
+        ProductQuantizer pq(dim_, params_.m, params_.nbits);
+        pq.train(sample.view(), pp);
+        rotation_ = std::move(rotation);
+        centroids_ = std::move(centroids);
+        coarse_ = std::move(coarse);
+        centroid_norms_ = std::move(centroid_norms);
+        pq_ = std::move(pq);
         lists_.assign(params_.nlist, List{});
     }
 
@@ -450,13 +457,14 @@ private:
     }
 
     /// Validated, normalised (cosine) and rotated (OPQ) copy of rows.
-    DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows) const {
+    DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows) const { return prepare_rows(rows, rotation_); }
+    DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows, const DenseMatrix<float>& rotation) const {
         validate_dimension(dim_, rows.cols, "vectors");
         for (std::size_t i = 0; i < rows.rows; ++i) validate_finite(std::span<const float>(rows.row(i)), static_cast<long long>(i), "vectors");
         DenseMatrix<float> x(rows);
         if (metric_ == Metric::cosine)
             for (std::size_t i = 0; i < x.rows(); ++i) detail::normalize_in_place(x.row(i));
-        if (!rotation_.values().empty()) x = apply_rotation(rotation_, x.view());
+        if (!rotation.values().empty()) x = apply_rotation(rotation, x.view());
         return x;
     }
 
