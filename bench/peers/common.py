@@ -130,6 +130,11 @@ def load_dense(args) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return base, queries, truth
 
 
+def int_list(text: str, default: list[int]) -> list[int]:
+    """A comma-separated sweep from the command line, or the default when the option was not given."""
+    return [int(x) for x in text.split(",")] if text else default
+
+
 def dense_arguments(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--base", required=True, help="base vectors (.fvecs)")

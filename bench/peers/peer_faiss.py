@@ -21,7 +21,7 @@ import numpy as np
 
 import faiss
 
-from common import RowWriter, dense_arguments, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+from common import RowWriter, dense_arguments, int_list, load_dense, log, recall_at_10, time_batch_call, time_python_loop
 
 BLAS_OFF = 2**31 - 1  # faiss compares nq*d with this: never reached, so every distance is a per-query scan
 
@@ -50,7 +50,6 @@ def main() -> None:
     p.add_argument("--skip", default="", help="comma-separated parts to skip: flat,ivf,hnsw")
     args = p.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    ints = lambda s, d: [int(x) for x in s.split(",")] if s else d  # noqa: E731
 
     base, queries, truth = load_dense(args)
     n, d = base.shape
@@ -110,10 +109,10 @@ def main() -> None:
 
     # ---------------------------------------------------------------- IVF-PQ 4-bit fast-scan + exact refine
     if "ivf" not in skip:
-        nlists = ints(args.nlist, [max(1, min(n // 32, 1 << int(round(np.log2(4 * np.sqrt(n))))))])
+        nlists = int_list(args.nlist, [max(1, min(n // 32, 1 << int(round(np.log2(4 * np.sqrt(n))))))])
         m = args.pq_m or (d // 2 if d <= 128 else d // 4)
-        nprobes = ints(args.nprobe, [8, 32, 128] if args.quick else [4, 8, 16, 32, 64, 128, 256])
-        kfs = ints(args.k_factor, [4, 16] if args.quick else [2, 4, 8, 16])
+        nprobes = int_list(args.nprobe, [8, 32, 128] if args.quick else [4, 8, 16, 32, 64, 128, 256])
+        kfs = int_list(args.k_factor, [4, 16] if args.quick else [2, 4, 8, 16])
         for nlist in nlists:
             key = f"IVF{nlist},PQ{m}x4fs,RefineFlat"
             log(f"faiss: building {key}")
@@ -148,8 +147,8 @@ def main() -> None:
 
     # ---------------------------------------------------------------- HNSW (flat storage)
     if "hnsw" not in skip:
-        efs = ints(args.ef_search, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
-        for M in ints(args.hnsw_m, [16] if args.quick else [16, 32]):
+        efs = int_list(args.ef_search, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
+        for M in int_list(args.hnsw_m, [16] if args.quick else [16, 32]):
             faiss.omp_set_num_threads(args.threads)
             c0, t0 = time.process_time(), time.perf_counter()
             hnsw = faiss.IndexHNSWFlat(d, M, faiss.METRIC_INNER_PRODUCT)

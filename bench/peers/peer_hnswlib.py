@@ -15,7 +15,7 @@ import time
 
 import hnswlib
 
-from common import RowWriter, dense_arguments, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+from common import RowWriter, dense_arguments, int_list, load_dense, log, recall_at_10, time_batch_call, time_python_loop
 
 
 def build_kind(d: int) -> str:
@@ -36,7 +36,6 @@ def main() -> None:
     p.add_argument("--ef", default="", help="comma-separated ef sweep")
     p.add_argument("--ef-construction", type=int, default=200)
     args = p.parse_args()
-    ints = lambda s, d: [int(x) for x in s.split(",")] if s else d  # noqa: E731
 
     base, queries, truth = load_dense(args)
     n, d = base.shape
@@ -45,8 +44,8 @@ def main() -> None:
     out = RowWriter(args, "hnswlib", f"hnswlib {common.package_version('hnswlib')}", build_kind(d))
     log("hnswlib:", out.build_kind)
 
-    efs = ints(args.ef, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
-    for M in ints(args.M, [16] if args.quick else [16, 32]):
+    efs = int_list(args.ef, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
+    for M in int_list(args.M, [16] if args.quick else [16, 32]):
         c0, t0 = time.process_time(), time.perf_counter()
         index = hnswlib.Index(space="ip", dim=d)
         index.init_index(max_elements=n, ef_construction=args.ef_construction, M=M, random_seed=100)

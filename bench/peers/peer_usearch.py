@@ -17,7 +17,7 @@ import time
 import numpy as np
 from usearch.index import Index
 
-from common import RowWriter, dense_arguments, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+from common import RowWriter, dense_arguments, int_list, load_dense, log, recall_at_10, time_batch_call, time_python_loop
 
 
 def build_kind(levels: dict[str, str]) -> str:
@@ -34,7 +34,6 @@ def main() -> None:
     p.add_argument("--expansion-search", default="", help="comma-separated expansion_search sweep")
     p.add_argument("--expansion-add", type=int, default=200)
     args = p.parse_args()
-    ints = lambda s, d: [int(x) for x in s.split(",")] if s else d  # noqa: E731
 
     base, queries, truth = load_dense(args)
     n, d = base.shape
@@ -46,7 +45,7 @@ def main() -> None:
     else:
         builds = [(dt, conn) for conn in ([16] if args.quick else [16, 32]) for dt in ("f32", "f16", "i8")]
     dtypes = sorted({dt for dt, _ in builds}, key=["f32", "f16", "i8"].index)
-    efs = ints(args.expansion_search, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
+    efs = int_list(args.expansion_search, [16, 32, 64, 256] if args.quick else [10, 16, 24, 32, 48, 64, 96, 128, 256, 512])
 
     # the SIMD level each storage type runs with, for the build_kind column
     levels = {}
