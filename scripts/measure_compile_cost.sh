@@ -59,7 +59,7 @@ SH
     cmake -S "$root" -B "$work/build-$stage" -DSPARSEDENSE_BUILD_TESTS=ON -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF \
           "${opts[@]}" -DCMAKE_CXX_COMPILER_LAUNCHER="$work/timecc.sh" >/dev/null
     start=$SECONDS
-    cmake --build "$work/build-$stage" -j "$(nproc)" >/dev/null
+    cmake --build "$work/build-$stage" -j "$(nproc)" >/dev/null 2>&1
     awk -v stage="$stage" -v wall=$((SECONDS - start)) '{cpu += $1 + $2; if ($3 > max) {max = $3; name = $4}} END {
       printf "tests, %s: %d translation units, %.0f s CPU, %d s wall; largest compiler memory %.0f MB (%s)\n", stage, NR, cpu, wall, max / 1024, name}' "$TIMES"
   done
