@@ -223,6 +223,16 @@ class RowWriter:
         self.file.flush()
         self.rows: list[dict] = []
 
+    def loop_row(self, truth, search_one, queries, to_ids, **row) -> dict:
+        """Times a Python loop of one-query calls (one thread, per-query work) and emits its row."""
+        t = time_python_loop(search_one, queries, self.args.repeat, to_ids)
+        return self.emit(recall=recall_at_10(t.results, truth), timing=t, threads=1, call="python-loop", work="per-query", **row)
+
+    def batch_row(self, truth, search_all, to_ids_list, *, threads: int, work: str = "per-query", **row) -> dict:
+        """Times one call that searches every query on `threads` threads and emits its row."""
+        t = time_batch_call(search_all, self.args.repeat, to_ids_list)
+        return self.emit(recall=recall_at_10(t.results, truth), timing=t, threads=threads, call="batch-call", work=work, **row)
+
     def emit(self, *, index: str, build_params: str, search_params: str, build_s: float, recall: float, timing: Timing,
              n_queries: int, threads: int, call: str, work: str, build_threads: int, index_bytes: float,
              n_vectors: int) -> dict:

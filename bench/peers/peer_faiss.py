@@ -21,7 +21,7 @@ import numpy as np
 
 import faiss
 
-from common import RowWriter, dense_arguments, int_list, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+from common import RowWriter, dense_arguments, int_list, load_dense, log
 
 BLAS_OFF = 2**31 - 1  # faiss compares nq*d with this: never reached, so every distance is a per-query scan
 
@@ -72,22 +72,16 @@ def main() -> None:
         off, default = (";blas=off", ";blas=default") if blas_tags else ("", "")
         faiss.omp_set_num_threads(1)
         per_query_setup()
-        t = time_python_loop(lambda q: index.search(q, k, params=params), one_query, args.repeat, ids_of_one)
-        out.emit(search_params=sp_text + off, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                 call="python-loop", work="per-query", **common_fields)
-        t = time_batch_call(lambda: index.search(queries, k, params=params), args.repeat, ids_of_batch)
-        out.emit(search_params=sp_text + off, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                 call="batch-call", work="per-query", **common_fields)
+        search_all = lambda: index.search(queries, k, params=params)  # noqa: E731
+        out.loop_row(truth, lambda q: index.search(q, k, params=params), one_query, ids_of_one, search_params=sp_text + off, **common_fields)
+        out.batch_row(truth, search_all, ids_of_batch, threads=1, search_params=sp_text + off, **common_fields)
         batch_setup()
         if batch_one_thread:
-            t = time_batch_call(lambda: index.search(queries, k, params=params), args.repeat, ids_of_batch)
-            out.emit(search_params=sp_text + default, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                     call="batch-call", work=batch_work, **common_fields)
+            out.batch_row(truth, search_all, ids_of_batch, threads=1, work=batch_work, search_params=sp_text + default, **common_fields)
         if args.threads > 1:
             faiss.omp_set_num_threads(args.threads)
-            t = time_batch_call(lambda: index.search(queries, k, params=params), args.repeat, ids_of_batch)
-            out.emit(search_params=sp_text + default, recall=recall_at_10(t.results, truth), timing=t, threads=args.threads,
-                     call="batch-call", work=batch_work, **common_fields)
+            out.batch_row(truth, search_all, ids_of_batch, threads=args.threads, work=batch_work, search_params=sp_text + default,
+                          **common_fields)
         faiss.omp_set_num_threads(1)
 
     default_blas = faiss.cvar.distance_compute_blas_threshold

@@ -15,7 +15,7 @@ import time
 
 import hnswlib
 
-from common import RowWriter, dense_arguments, int_list, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+from common import RowWriter, dense_arguments, int_list, load_dense, log
 
 
 def build_kind(d: int) -> str:
@@ -59,17 +59,11 @@ def main() -> None:
         for ef in efs:
             index.set_ef(ef)
             sp = f"ef={ef}"
-            t = time_python_loop(lambda q: index.knn_query(q, k=k, num_threads=1), one_query, args.repeat, lambda r: r[0][0])
-            out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                     call="python-loop", work="per-query", **fields)
-            t = time_batch_call(lambda: index.knn_query(queries, k=k, num_threads=1), args.repeat, lambda r: list(r[0]))
-            out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                     call="batch-call", work="per-query", **fields)
-            if args.threads > 1:
-                t = time_batch_call(lambda: index.knn_query(queries, k=k, num_threads=args.threads), args.repeat,
-                                    lambda r: list(r[0]))
-                out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=args.threads,
-                         call="batch-call", work="per-query", **fields)
+            out.loop_row(truth, lambda q: index.knn_query(q, k=k, num_threads=1), one_query, lambda r: r[0][0],
+                         search_params=sp, **fields)
+            for threads in sorted({1, args.threads}):
+                out.batch_row(truth, lambda: index.knn_query(queries, k=k, num_threads=threads), lambda r: list(r[0]),
+                              threads=threads, search_params=sp, **fields)
         del index
     out.close()
 

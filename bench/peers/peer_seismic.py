@@ -30,8 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import (COMMON_COLUMNS, EXTRA_COLUMNS, RowWriter, add_common_arguments, log, read_csr, read_ivecs, recall_at_10,
-                    time_batch_call, time_python_loop)
+from common import COMMON_COLUMNS, EXTRA_COLUMNS, RowWriter, add_common_arguments, log, read_csr, read_ivecs
 
 QUICK_BUILDS = "300/0.1/0.4/1.5/0"
 FULL_BUILDS = "300/0.1/0.4/1.5/0;600/0.1/0.4/1.5/0;300/0.2/0.5/1.5/0;600/0.1/0.4/1.5/10"
@@ -145,17 +144,11 @@ def run_phase(args) -> None:
                     batch = lambda: index.batch_search(query_bin, k, qc, hf, n_knn, True)  # noqa: E731
                     ids = lambda rs: [[doc for _, doc in r] for r in rs]  # noqa: E731
                     if args.phase == "single":
-                        t = time_python_loop(lambda q: index.search(q[0], q[1], k, qc, hf, n_knn, True), one_query, args.repeat,
-                                             lambda r: [doc for _, doc in r])
-                        out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                                 call="python-loop", work="per-query", **fields)
-                        t = time_batch_call(batch, args.repeat, ids)
-                        out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                                 call="batch-call", work="per-query", **fields)
+                        out.loop_row(truth, lambda q: index.search(q[0], q[1], k, qc, hf, n_knn, True), one_query,
+                                     lambda r: [doc for _, doc in r], search_params=sp, **fields)
+                        out.batch_row(truth, batch, ids, threads=1, search_params=sp, **fields)
                     else:
-                        t = time_batch_call(batch, args.repeat, ids)
-                        out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=threads,
-                                 call="batch-call", work="per-query", **fields)
+                        out.batch_row(truth, batch, ids, threads=threads, search_params=sp, **fields)
         del index
     out.close()
 

@@ -17,7 +17,7 @@ import time
 import numpy as np
 from usearch.index import Index
 
-from common import RowWriter, dense_arguments, int_list, load_dense, log, recall_at_10, time_batch_call, time_python_loop
+from common import RowWriter, dense_arguments, int_list, load_dense, log
 
 
 def build_kind(levels: dict[str, str]) -> str:
@@ -69,16 +69,10 @@ def main() -> None:
         for ef in efs:
             index.expansion_search = ef
             sp = f"expansion_search={ef}"
-            t = time_python_loop(lambda q: index.search(q, k, threads=1), one_query, args.repeat, lambda m: m.keys)
-            out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                     call="python-loop", work="per-query", **fields)
-            t = time_batch_call(lambda: index.search(queries, k, threads=1), args.repeat, lambda m: list(m.keys))
-            out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=1,
-                     call="batch-call", work="per-query", **fields)
-            if args.threads > 1:
-                t = time_batch_call(lambda: index.search(queries, k, threads=args.threads), args.repeat, lambda m: list(m.keys))
-                out.emit(search_params=sp, recall=recall_at_10(t.results, truth), timing=t, threads=args.threads,
-                         call="batch-call", work="per-query", **fields)
+            out.loop_row(truth, lambda q: index.search(q, k, threads=1), one_query, lambda m: m.keys, search_params=sp, **fields)
+            for threads in sorted({1, args.threads}):
+                out.batch_row(truth, lambda: index.search(queries, k, threads=threads), lambda m: list(m.keys),
+                              threads=threads, search_params=sp, **fields)
         del index
     out.close()
 
