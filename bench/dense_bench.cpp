@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
                 std::vector<std::size_t> mlist = ms;
                 if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
                 for (std::size_t m : mlist) {
-                    IvfPqParams p;
+                    IvfPqIndexBuildParams p;
                     p.nlist = nlist;
                     p.m = m;
                     p.nbits = nbits;
@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
                     for (std::size_t nprobe : nprobes) {
                         if (nprobe > nlist) continue;
                         for (std::size_t rf : refines) {
-                            const IvfPqSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
+                            const IvfPqIndexSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
                             char spb[64];
                             std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
                             measure(name, bp, spb, build_s, static_cast<double>(index.memory_bytes()), queries.view(), truth.view(), k, threads,

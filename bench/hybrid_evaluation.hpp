@@ -182,7 +182,7 @@ inline std::string alpha_text(double a) {
     }
     report.vocabulary = encoder.vocabulary().size();
     const CsrMatrix<float> doc_matrix = encoder.document_vectors();
-    InvertedIndexParams ip;
+    InvertedIndexBuildParams ip;
     ip.threads = opt.threads;
     const InvertedIndex sparse = InvertedIndex::build(doc_matrix, ip);
     std::vector<SparseVector<float>> sparse_queries(c.queries.size());

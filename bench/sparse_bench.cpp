@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
         ResultTable table;
         // ---------------- exact index
         Timer build_timer;
-        InvertedIndexParams ep;
+        InvertedIndexBuildParams ep;
         ep.threads = threads;
         const auto exact = InvertedIndex::build(corpus, ep);
         const double exact_build = build_timer.seconds();
@@ -214,9 +214,9 @@ int main(int argc, char** argv) {
         const auto cuts = list_or(args, "--query-cut", {5, 6, 7, 8, 10});
         const auto factors = list_or(args, "--heap-factor", {1.0, 0.9, 0.8, 0.7});
         const std::string forward = args.get("--forward", "f16");
-        ForwardValueType fv = ForwardValueType::f16;
-        if (forward == "u8") fv = ForwardValueType::u8;
-        else if (forward == "f32") fv = ForwardValueType::f32;
+        WeightPrecision fv = WeightPrecision::f16;
+        if (forward == "u8") fv = WeightPrecision::u8;
+        else if (forward == "f32") fv = WeightPrecision::f32;
         else if (forward != "f16") args.die("--forward must be f16, u8 or f32");
         const auto knn = static_cast<std::size_t>(args.get_int("--knn", 0));
         const auto summary_terms = static_cast<std::size_t>(args.get_int("--summary-terms", 0));
@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
         for (double lambda : lambdas)
             for (double cf : fractions)
                 for (double alpha : alphas) {
-                    ClusteredIndexParams cp;
+                    ClusteredInvertedIndexBuildParams cp;
                     cp.lambda = static_cast<std::size_t>(lambda);
                     cp.centroid_fraction = cf;
                     cp.alpha = alpha;
@@ -260,14 +260,14 @@ int main(int argc, char** argv) {
                     for (const auto& [traversal, traversal_name] : traversals)
                     for (double qc : cuts)
                         for (double hf : factors) {
-                            ClusteredSearchParams sp;
+                            ClusteredInvertedIndexSearchParams sp;
                             sp.query_cut = static_cast<std::size_t>(qc);
                             sp.heap_factor = static_cast<float>(hf);
                             sp.knn = knn;
                             sp.traversal = traversal;
                             {  // work counters, from an untimed pass
                                 ClusteredSearchStatistics stats;
-                                ClusteredSearchParams counted = sp;
+                                ClusteredInvertedIndexSearchParams counted = sp;
                                 counted.statistics = &stats;
                                 SearchResults<> scratch;
                                 for (std::size_t q = 0; q < nq; ++q) index.search_into(queries.row(q), k, scratch, counted);

@@ -8,8 +8,8 @@
 namespace sparsedense::dense_test {
 
 /// Small, fast IVF-PQ parameters for tests: few k-means iterations, f32 re-ranking vectors.
-inline IvfPqParams small_params(std::size_t nlist, std::size_t m, std::size_t nbits) {
-    IvfPqParams p;
+inline IvfPqIndexBuildParams small_params(std::size_t nlist, std::size_t m, std::size_t nbits) {
+    IvfPqIndexBuildParams p;
     p.nlist = nlist;
     p.m = m;
     p.nbits = nbits;

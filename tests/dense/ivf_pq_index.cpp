@@ -45,7 +45,7 @@ TEMPLATE_TEST_CASE("ivf-pq with nprobe = nlist and full re-ranking returns the e
             index.train(view);
             index.add(view);
             REQUIRE(index.size() == kN);
-            IvfPqSearchParams sp{.nprobe = 16, .refine_factor = kN / k + 1};
+            IvfPqIndexSearchParams sp{.nprobe = 16, .refine_factor = kN / k + 1};
             for (std::size_t qi = 0; qi < 15; ++qi) {
                 std::span<const float> q(queries.data() + qi * d, d);
                 const auto got = index.search(q, k, sp);
@@ -101,7 +101,7 @@ TEST_CASE("ivf-pq batch search equals single search, any thread count", "[dense]
     IvfPqIndex<> index(d, Metric::cosine, small_params(20, 12, 4));
     index.train(view);
     index.add(view);
-    const IvfPqSearchParams sp{.nprobe = 4, .refine_factor = 3};
+    const IvfPqIndexSearchParams sp{.nprobe = 4, .refine_factor = 3};
     const auto batch = index.search_batch(DenseMatrixView<const float>(queries.data(), nq, d), 5, sp, 3);
     for (std::size_t i = 0; i < nq; ++i) CHECK(batch[i] == index.search({queries.data() + i * d, d}, 5, sp));
 }
@@ -117,7 +117,7 @@ TEST_CASE("ivf-pq external ids, add after training and remove by id", "[dense][i
     index.add(view.slice(0, 1000), std::span<const std::uint64_t>(ids.data(), 1000));
     index.add(view.slice(1000, 1000), std::span<const std::uint64_t>(ids.data() + 1000, 1000));
     REQUIRE(index.size() == 2000);
-    const IvfPqSearchParams all{.nprobe = 10, .refine_factor = 400};
+    const IvfPqIndexSearchParams all{.nprobe = 10, .refine_factor = 400};
     // each vector finds itself first (distance 0)
     for (std::size_t i = 0; i < 2000; i += 111) {
         const auto r = index.search({base.data() + i * d, d}, 1, all);

@@ -37,7 +37,7 @@ TEST_CASE("flat index save/load round-trips bit-identically, damaged files throw
         if (enc == VectorEncoding::f32) sparsedense::testing::require_damaged_copies_rejected(path, dir, [](const std::string& p) { return FlatIndex::load(p); });
     }
     // another index kind's file is rejected
-    IvfPqIndex<> other(d, Metric::l2, IvfPqParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
+    IvfPqIndex<> other(d, Metric::l2, IvfPqIndexBuildParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
     other.train(DenseMatrixView<const float>(base.data(), n, d));
     other.save(dir.file("ivf.bin"));
     CHECK_THROWS_AS(FlatIndex::load(dir.file("ivf.bin")), Error);
@@ -55,7 +55,7 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically, damaged files 
     };
     for (const Case c : {Case{4, true, false, false, Metric::inner_product}, Case{8, true, false, true, Metric::l2},
                          Case{4, false, true, true, Metric::cosine}, Case{4, true, false, true, Metric::l2}}) {
-        IvfPqParams p{.nlist = 12, .m = 6, .nbits = c.nbits, .keep_vectors = c.keep, .refine_encoding = VectorEncoding::bf16,
+        IvfPqIndexBuildParams p{.nlist = 12, .m = 6, .nbits = c.nbits, .keep_vectors = c.keep, .refine_encoding = VectorEncoding::bf16,
                       .coarse_iterations = 5, .pq_iterations = 5};
         IvfPqIndex<TestType> index(d, c.metric, p);
         index.train(view, c.opq ? sparsedense::testing::random_rotation(d, 17) : DenseMatrix<float>{});
@@ -72,7 +72,7 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically, damaged files 
         CHECK(loaded.size() == index.size());
         loaded.save(again);
         CHECK(sparsedense::testing::slurp(path) == sparsedense::testing::slurp(again));
-        const IvfPqSearchParams sp{.nprobe = 5, .refine_factor = 4};
+        const IvfPqIndexSearchParams sp{.nprobe = 5, .refine_factor = 4};
         for (std::size_t q = 0; q < n; q += 97) CHECK(loaded.search({base.data() + q * d, d}, 7, sp) == index.search({base.data() + q * d, d}, 7, sp));
         // the loaded index accepts more vectors like the original
         auto grown = IvfPqIndex<TestType>::load(path);
@@ -87,7 +87,7 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically, damaged files 
             sparsedense::testing::require_damaged_copies_rejected(path, dir, [](const std::string& f) { return IvfPqIndex<TestType>::load(f); });
     }
     // ids of the other width are rejected
-    IvfPqIndex<TestType> small(d, Metric::l2, IvfPqParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
+    IvfPqIndex<TestType> small(d, Metric::l2, IvfPqIndexBuildParams{.nlist = 4, .m = 4, .nbits = 4, .pq_iterations = 3});
     small.train(view);
     small.save(dir.file("small.bin"));
     using Other = std::conditional_t<std::is_same_v<TestType, std::uint32_t>, std::uint64_t, std::uint32_t>;

@@ -164,7 +164,7 @@ TEST_CASE("hybrid searcher: batch equals single queries with several threads, Fl
 TEST_CASE("hybrid searcher over an approximate dense index (IVF-PQ): missing dense scores are its exact stored-vector scores",
           "[hybrid][searcher]") {
     const Fixture f;
-    IvfPqParams ip;
+    IvfPqIndexBuildParams ip;
     ip.nlist = 8;
     ip.m = 4;
     ip.nbits = 4;
@@ -204,8 +204,8 @@ TEST_CASE("hybrid searcher over the library's sparse indexes: exact InvertedInde
             REQUIRE(a[i].score == Approx(b[i].score).margin(1e-5));
         }
     }
-    ClusteredIndexParams cp;
-    cp.forward_values = ForwardValueType::f32;
+    ClusteredInvertedIndexBuildParams cp;
+    cp.forward_values = WeightPrecision::f32;
     cp.threads = 1;
     const auto clustered = ClusteredInvertedIndex::build(f.docs, cp);
     const HybridSearcher approx(clustered, flat);

@@ -33,8 +33,8 @@ double recall_at(const std::vector<SearchResults<>>& got, const std::vector<Sear
 TEST_CASE("clustered index: generous parameters give high recall, exact fallback equals brute force", "[sparse][clustered]") {
     const auto docs = random_sparse_rows(4000, 1000, 30, 61);
     const auto queries = random_sparse_rows(50, 1000, 12, 62);
-    for (auto fv : {ForwardValueType::f32, ForwardValueType::f16, ForwardValueType::u8}) {
-        ClusteredIndexParams params;
+    for (auto fv : {WeightPrecision::f32, WeightPrecision::f16, WeightPrecision::u8}) {
+        ClusteredInvertedIndexBuildParams params;
         params.lambda = 400;
         params.centroid_fraction = 0.1;
         params.alpha = 0.5;
@@ -45,7 +45,7 @@ TEST_CASE("clustered index: generous parameters give high recall, exact fallback
         REQUIRE(index.dimension() == 1000);
         REQUIRE(index.block_count() > 0);
         std::vector<SearchResults<>> truth, got;
-        ClusteredSearchParams sp;
+        ClusteredInvertedIndexSearchParams sp;
         sp.query_cut = 12;
         sp.heap_factor = 0.5f;
         for (std::size_t q = 0; q < queries.rows(); ++q) {
@@ -53,15 +53,15 @@ TEST_CASE("clustered index: generous parameters give high recall, exact fallback
             got.push_back(index.search(queries.row(q), 10, sp));
             for (std::size_t i = 1; i < got.back().size(); ++i) REQUIRE(!ranks_before(got.back()[i], got.back()[i - 1]));
             const auto exact = index.search_exact(queries.row(q), 10);
-            if (fv == ForwardValueType::f32) {
+            if (fv == WeightPrecision::f32) {
                 sparse_test::require_same_results(exact, truth.back(), 0.0);
             } else {
                 REQUIRE(exact.size() == truth.back().size());
                 for (const auto& h : exact) REQUIRE(index.score(queries.row(q), h.id) == Approx(h.score).epsilon(1e-4).margin(1e-4));
             }
         }
-        INFO("forward values " << forward_value_type_name(fv));
-        CHECK(recall_at(got, truth) >= (fv == ForwardValueType::u8 ? 0.9 : 0.95));
+        INFO("forward values " << weight_precision_name(fv));
+        CHECK(recall_at(got, truth) >= (fv == WeightPrecision::u8 ? 0.9 : 0.95));
         // every returned score is the stored-weight inner product
         for (std::size_t q = 0; q < 5; ++q)
             for (const auto& h : got[q]) REQUIRE(index.score(queries.row(q), h.id) == Approx(h.score).epsilon(1e-4).margin(1e-5));
@@ -71,20 +71,20 @@ TEST_CASE("clustered index: generous parameters give high recall, exact fallback
 TEST_CASE("clustered index: lambda >= list lengths and heap_factor 0 make every block traversal exact, counters add up", "[sparse][clustered]") {
     const auto docs = random_sparse_rows(1500, 300, 20, 73);
     const auto queries = random_sparse_rows(30, 300, 8, 74);
-    ClusteredIndexParams params;
+    ClusteredInvertedIndexBuildParams params;
     params.lambda = 100000;
-    params.forward_values = ForwardValueType::f32;
+    params.forward_values = WeightPrecision::f32;
     const auto index = ClusteredInvertedIndex::build(docs, params);
     REQUIRE(index.posting_count() == docs.nnz());
     for (auto traversal : {BlockTraversal::best_first, BlockTraversal::first_list_sorted, BlockTraversal::list_by_list}) {
         INFO("traversal " << static_cast<int>(traversal));
-        ClusteredSearchParams sp;
+        ClusteredInvertedIndexSearchParams sp;
         sp.query_cut = 1000;
         sp.heap_factor = 0.0f;
         sp.traversal = traversal;
         for (std::size_t q = 0; q < queries.rows(); ++q) {
             ClusteredSearchStatistics stats;
-            ClusteredSearchParams counted = sp;
+            ClusteredInvertedIndexSearchParams counted = sp;
             counted.statistics = &stats;
             const auto got = index.search(queries.row(q), 10, counted);
             sparse_test::require_same_results(got, brute_force_search(docs, queries.row(q), 10), 1e-5);
@@ -108,13 +108,13 @@ TEST_CASE("clustered index: lambda >= list lengths and heap_factor 0 make every 
 TEST_CASE("clustered index: best-first traversal scores fewer documents than list order at equal heap factor", "[sparse][clustered]") {
     const auto docs = sparsedense::testing::random_sparse_rows(6000, 2000, 40, 75);
     const auto queries = sparsedense::testing::random_sparse_rows(60, 2000, 15, 76);
-    ClusteredIndexParams params;
+    ClusteredInvertedIndexBuildParams params;
     params.lambda = 300;
     const auto index = ClusteredInvertedIndex::build(docs, params);
     ClusteredSearchStatistics best_first, list_order;
     std::vector<SearchResults<>> truth, got_best_first, got_list_order;
     for (std::size_t q = 0; q < queries.rows(); ++q) {
-        ClusteredSearchParams sp;
+        ClusteredInvertedIndexSearchParams sp;
         sp.query_cut = 8;
         sp.heap_factor = 0.9f;
         sp.statistics = &best_first;
@@ -132,7 +132,7 @@ TEST_CASE("clustered index: best-first traversal scores fewer documents than lis
 TEST_CASE("clustered index: global-threshold pruning, knn graph, batch search", "[sparse][clustered]") {
     const auto docs = random_sparse_rows(3000, 800, 25, 81);
     const auto queries = random_sparse_rows(40, 800, 10, 82);
-    ClusteredIndexParams params;
+    ClusteredInvertedIndexBuildParams params;
     params.pruning = PruningStrategy::global_threshold;
     params.lambda = 80;
     params.max_fraction = 2.0;
@@ -143,20 +143,20 @@ TEST_CASE("clustered index: global-threshold pruning, knn graph, batch search", 
     REQUIRE(index.knn_degree() == 8);
     REQUIRE(index.neighbours(5).size() == 8);
     // per-list cap
-    ClusteredSearchParams sp;
+    ClusteredInvertedIndexSearchParams sp;
     sp.query_cut = 4;
     sp.heap_factor = 1.0f;
     std::vector<SearchResults<>> truth, plain, refined;
     for (std::size_t q = 0; q < queries.rows(); ++q) {
         truth.push_back(brute_force_search(docs, queries.row(q), 10));
         plain.push_back(index.search(queries.row(q), 10, sp));
-        ClusteredSearchParams with_graph = sp;
+        ClusteredInvertedIndexSearchParams with_graph = sp;
         with_graph.knn = 8;
         refined.push_back(index.search(queries.row(q), 10, with_graph));
     }
     CHECK(recall_at(refined, truth) >= recall_at(plain, truth));
     // summary cap
-    ClusteredIndexParams capped;
+    ClusteredInvertedIndexBuildParams capped;
     capped.summary_max_terms = 3;
     capped.alpha = 1.0;
     const auto small = ClusteredInvertedIndex::build(docs, capped);
@@ -176,7 +176,7 @@ TEST_CASE("clustered index: bad input throws Error and leaves the index usable",
     const auto before = index.search(good, 5);
     sparse_test::require_bad_queries_rejected([&](SparseVectorView<float> q, std::size_t k) { (void)index.search(q, k); }, 100);
     REQUIRE_THROWS_AS(index.search_exact(good, 0), Error);
-    ClusteredSearchParams bad;
+    ClusteredInvertedIndexSearchParams bad;
     bad.query_cut = 0;
     REQUIRE_THROWS_AS(index.search(good, 5, bad), Error);
     bad.query_cut = 5;
@@ -188,7 +188,7 @@ TEST_CASE("clustered index: bad input throws Error and leaves the index usable",
     REQUIRE_THROWS_AS(index.score(good, 500), Error);
     CsrMatrix<float> wrong_dim(7);
     REQUIRE_THROWS_AS(index.search_batch(wrong_dim, 5), Error);
-    ClusteredIndexParams bp;
+    ClusteredInvertedIndexBuildParams bp;
     bp.centroid_fraction = 0.0;
     REQUIRE_THROWS_AS(ClusteredInvertedIndex::build(docs, bp), Error);
     bp = {};
@@ -206,8 +206,8 @@ TEST_CASE("clustered index: vocabulary beyond 65,536 terms (u32 forward ids)", "
     REQUIRE(index.dimension() == 200000);
     REQUIRE(index.forward_index().layout().wide_ids);
     const auto queries = random_sparse_rows(10, 200000, 30, 102, false);
-    ClusteredIndexParams exact_params;
-    exact_params.forward_values = ForwardValueType::f32;
+    ClusteredInvertedIndexBuildParams exact_params;
+    exact_params.forward_values = WeightPrecision::f32;
     const auto exact_index = ClusteredInvertedIndex::build(docs, exact_params);
     for (std::size_t q = 0; q < queries.rows(); ++q) {
         sparse_test::require_same_results(exact_index.search_exact(queries.row(q), 5), brute_force_search(docs, queries.row(q), 5), 0.0);
@@ -215,14 +215,14 @@ TEST_CASE("clustered index: vocabulary beyond 65,536 terms (u32 forward ids)", "
         REQUIRE(doc.ids == std::vector<std::uint32_t>(docs.row(3).ids.begin(), docs.row(3).ids.end()));
     }
     // u32 summary components: heap_factor 0 with every list and unpruned lists is exact, also after a file round trip
-    ClusteredIndexParams unpruned = exact_params;
+    ClusteredInvertedIndexBuildParams unpruned = exact_params;
     unpruned.lambda = 100000;
     const auto full = ClusteredInvertedIndex::build(docs, unpruned);
     REQUIRE(full.summary_entries() > 0);
     sparsedense::testing::TempDir dir;
     full.save(dir.file("wide.sdx"));
     const auto loaded = ClusteredInvertedIndex::load(dir.file("wide.sdx"));
-    ClusteredSearchParams all;
+    ClusteredInvertedIndexSearchParams all;
     all.query_cut = 1000;
     all.heap_factor = 0.0f;
     for (std::size_t q = 0; q < queries.rows(); ++q) {
@@ -237,7 +237,7 @@ TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall"
     SPARSEDENSE_REQUIRE_SHARED_DATA(queries_path, "splade-beir/queries.csr");
     const auto corpus = sparse_test::read_csr(corpus_path);
     const auto queries = sparse_test::read_csr(queries_path);
-    ClusteredIndexParams params;
+    ClusteredInvertedIndexBuildParams params;
     params.threads = 2;
     const auto index = ClusteredInvertedIndex::build(corpus, params);
     const auto exact = InvertedIndex::build(corpus);
@@ -247,7 +247,7 @@ TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall"
     const std::size_t nq = 100;
 #endif
     std::vector<SearchResults<>> truth, got;
-    ClusteredSearchParams sp;
+    ClusteredInvertedIndexSearchParams sp;
     sp.query_cut = 10;
     sp.heap_factor = 0.8f;
     for (std::size_t q = 0; q < nq; ++q) {
@@ -260,12 +260,12 @@ TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall"
 TEST_CASE("clustered index: every SIMD level finds the same documents", "[sparse][clustered][simd]") {
     const auto docs = random_sparse_rows(3000, 600, 25, 131);
     const auto queries = random_sparse_rows(40, 600, 10, 132);
-    for (auto fv : {ForwardValueType::f16, ForwardValueType::u8}) {
-        ClusteredIndexParams params;
+    for (auto fv : {WeightPrecision::f16, WeightPrecision::u8}) {
+        ClusteredInvertedIndexBuildParams params;
         params.forward_values = fv;
         params.lambda = 300;
         const auto index = ClusteredInvertedIndex::build(docs, params);
-        ClusteredSearchParams sp;
+        ClusteredInvertedIndexSearchParams sp;
         sp.query_cut = 6;
         sp.heap_factor = 0.8f;
         std::vector<SearchResults<>> reference;
@@ -283,7 +283,7 @@ TEST_CASE("clustered index: every SIMD level finds the same documents", "[sparse
                 }
                 total += static_cast<double>(reference[q].size());
             }
-            INFO("level " << simd::simd_level_name(level) << " forward " << forward_value_type_name(fv));
+            INFO("level " << simd::simd_level_name(level) << " forward " << weight_precision_name(fv));
             CHECK(same / total >= 0.99);  // only float summation order differs between levels
         }
     }
@@ -293,7 +293,7 @@ TEST_CASE("compact forward index: every SIMD level's record scorer matches a dou
     for (std::size_t dim : {std::size_t{700}, std::size_t{100000}}) {  // u16 and u32 term ids
         const auto docs = random_sparse_rows(300, dim, 37, 141, false);
         const auto queries = random_sparse_rows(5, dim, 60, 142, false);
-        for (auto fv : {ForwardValueType::f32, ForwardValueType::f16, ForwardValueType::u8}) {
+        for (auto fv : {WeightPrecision::f32, WeightPrecision::f16, WeightPrecision::u8}) {
             std::vector<std::uint32_t> words;
             std::vector<std::uint64_t> locations;
             (void)CompactForwardIndex::build(docs, dim, fv, 1, words, locations);
@@ -301,7 +301,7 @@ TEST_CASE("compact forward index: every SIMD level's record scorer matches a dou
             for (auto level : simd::supported_simd_levels()) {
                 simd::ScopedSimdLevel scoped(level);
                 const auto scorer = forward.scorer();
-                INFO("dimension " << dim << " forward " << forward_value_type_name(fv) << " level " << simd::simd_level_name(level));
+                INFO("dimension " << dim << " forward " << weight_precision_name(fv) << " level " << simd::simd_level_name(level));
                 for (std::size_t q = 0; q < queries.rows(); ++q) {
                     std::vector<float> dense(dim, 0.0f);
                     const auto query = queries.row(q);
@@ -347,7 +347,7 @@ TEST_CASE("sparse indexes: k = SIZE_MAX returns every document that shares a que
     const auto docs = random_sparse_rows(400, 200, 12, 31);
     const auto queries = random_sparse_rows(5, 200, 6, 32);
     const auto exact = InvertedIndex::build(docs);
-    ClusteredIndexParams cp;
+    ClusteredInvertedIndexBuildParams cp;
     cp.lambda = 1000;  // keeps every posting: with heap_factor 0 the clustered search is exact
     cp.knn = 4;        // the k-NN candidate budget must not overflow with a huge k
     const auto clustered = ClusteredInvertedIndex::build(docs, cp);

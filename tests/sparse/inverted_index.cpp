@@ -23,7 +23,7 @@ TEST_CASE("exact index: f32 results equal brute force for every algorithm", "[sp
     const auto docs = random_sparse_rows(3000, 500, 40, 11);
     const auto queries = random_sparse_rows(60, 500, 12, 12);
     for (std::size_t block : {std::size_t{1}, std::size_t{7}, std::size_t{64}}) {
-        InvertedIndexParams params;
+        InvertedIndexBuildParams params;
         params.block_size = block;
         params.threads = 2;
         const auto index = InvertedIndex::build(docs, params);
@@ -67,7 +67,7 @@ TEST_CASE("exact index: negative weights and zero query weights", "[sparse][exac
         if (i % 5 == 0) queries.values[i] = -queries.values[i];
         if (i % 11 == 0) queries.values[i] = 0.0f;
     }
-    InvertedIndexParams params;
+    InvertedIndexBuildParams params;
     params.block_size = 16;
     const auto index = InvertedIndex::build(docs, params);
     for (std::size_t q = 0; q < queries.rows(); ++q) {
@@ -83,7 +83,7 @@ TEST_CASE("exact index: f16 and u8 postings stay within the documented bound", "
     const auto docs = random_sparse_rows(2000, 400, 30, 31);
     const auto queries = random_sparse_rows(40, 400, 10, 32);
     for (auto precision : {WeightPrecision::f16, WeightPrecision::u8}) {
-        InvertedIndexParams params;
+        InvertedIndexBuildParams params;
         params.precision = precision;
         const auto index = InvertedIndex::build(docs, params);
         for (std::size_t q = 0; q < queries.rows(); ++q) {
@@ -166,7 +166,7 @@ TEST_CASE("exact index: bad input throws Error and leaves the index usable", "[s
     CsrMatrix<float> bad(10);
     bad.push_back({unsorted, good_values});
     REQUIRE_THROWS_AS(InvertedIndex::build(bad), Error);
-    InvertedIndexParams zero_block;
+    InvertedIndexBuildParams zero_block;
     zero_block.block_size = 0;
     REQUIRE_THROWS_AS(InvertedIndex::build(docs, zero_block), Error);
 

@@ -49,11 +49,11 @@ TEST_CASE("sparse search allocates nothing after warm-up", "[sparse][allocation]
     const auto docs = testing::random_sparse_rows(2000, 500, 30, 141);
     const auto queries = testing::random_sparse_rows(20, 500, 12, 142);
     const auto exact = InvertedIndex::build(docs);
-    ClusteredIndexParams cp;
+    ClusteredInvertedIndexBuildParams cp;
     cp.knn = 4;
     const auto clustered = ClusteredInvertedIndex::build(docs, cp);
     SearchResults<> out;
-    ClusteredSearchParams sp;
+    ClusteredInvertedIndexSearchParams sp;
     sp.knn = 4;
     const ExactAlgorithm algorithms[] = {ExactAlgorithm::term_at_a_time, ExactAlgorithm::maxscore, ExactAlgorithm::block_max_wand,
                                          ExactAlgorithm::document_at_a_time};

@@ -25,7 +25,7 @@ TEST_CASE("exact index: save/load round trip at every precision, damaged files t
     const auto docs = random_sparse_rows(1200, 300, 20, 111);
     const auto queries = random_sparse_rows(30, 300, 8, 112);
     for (auto precision : {WeightPrecision::f32, WeightPrecision::f16, WeightPrecision::u8}) {
-        InvertedIndexParams params;
+        InvertedIndexBuildParams params;
         params.precision = precision;
         params.block_size = 32;
         const auto index = InvertedIndex::build(docs, params);
@@ -60,10 +60,10 @@ TEST_CASE("clustered index: save/load round trip (with k-NN graph), damaged file
     TempDir dir;
     const auto docs = random_sparse_rows(1500, 400, 20, 121);
     const auto queries = random_sparse_rows(30, 400, 8, 122);
-    for (auto fv : {ForwardValueType::f16, ForwardValueType::u8, ForwardValueType::f32}) {
-        ClusteredIndexParams params;
+    for (auto fv : {WeightPrecision::f16, WeightPrecision::u8, WeightPrecision::f32}) {
+        ClusteredInvertedIndexBuildParams params;
         params.forward_values = fv;
-        params.knn = fv == ForwardValueType::f16 ? 5 : 0;
+        params.knn = fv == WeightPrecision::f16 ? 5 : 0;
         params.lambda = 200;
         const auto index = ClusteredInvertedIndex::build(docs, params);
         const std::string path = dir.file("clustered.sdx");
@@ -75,7 +75,7 @@ TEST_CASE("clustered index: save/load round trip (with k-NN graph), damaged file
         REQUIRE(loaded.knn_degree() == index.knn_degree());
         REQUIRE(loaded.memory_bytes() == index.memory_bytes());
         REQUIRE(loaded.build_params().alpha == params.alpha);
-        ClusteredSearchParams sp;
+        ClusteredInvertedIndexSearchParams sp;
         sp.query_cut = 5;
         sp.heap_factor = 0.8f;
         sp.knn = params.knn;

@@ -22,6 +22,23 @@
 
 namespace sparsedense {
 
+/// Precision of stored sparse weights: posting lists of the exact index, the clustered index's forward index.
+enum class WeightPrecision : std::uint8_t {
+    f32 = 0,  ///< exact
+    f16 = 1,  ///< IEEE half: relative error <= 2^-11 (absolute <= 2^-25 below 2^-14)
+    u8 = 2,   ///< affine 8-bit codes (per term in posting lists, per document in the forward index):
+              ///< absolute error <= (max - min) / 510 of the group coded together
+};
+
+inline const char* weight_precision_name(WeightPrecision p) noexcept {
+    switch (p) {
+        case WeightPrecision::f32: return "f32";
+        case WeightPrecision::f16: return "f16";
+        case WeightPrecision::u8: return "u8";
+    }
+    return "?";
+}
+
 /// IEEE 754 half precision, stored as its 16 bits.
 struct float16 {
     std::uint16_t bits = 0;

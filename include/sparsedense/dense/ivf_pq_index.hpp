@@ -47,7 +47,7 @@
 
 namespace sparsedense {
 
-struct IvfPqParams {
+struct IvfPqIndexBuildParams {
     std::size_t nlist = 1024;                          ///< coarse clusters (lists)
     std::size_t m = 32;                                ///< PQ sub-quantizers
     std::size_t nbits = 4;                             ///< 4 = fast-scan, 8 = float-LUT ADC
@@ -62,7 +62,7 @@ struct IvfPqParams {
     std::size_t threads = 0;                           ///< threads for training and adding (0 = all)
 };
 
-struct IvfPqSearchParams {
+struct IvfPqIndexSearchParams {
     std::size_t nprobe = 16;         ///< lists scanned per query
     std::size_t refine_factor = 4;   ///< re-rank the best k * refine_factor PQ candidates (0 = no exact re-rank)
 };
@@ -77,7 +77,7 @@ public:
     static constexpr std::uint32_t kRemoved = 0xFFFFFFFFu;
 
     IvfPqIndex() = default;
-    IvfPqIndex(std::size_t dimension, Metric metric, IvfPqParams params = {})
+    IvfPqIndex(std::size_t dimension, Metric metric, IvfPqIndexBuildParams params = {})
         : dim_(dimension), metric_(metric), params_(params), pq_(dimension, params.m, params.nbits) {
         if (params.nlist == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nlist must be > 0");
         if (params.keep_vectors) store_ = VectorStore(dimension, params.refine_encoding);
@@ -85,7 +85,7 @@ public:
 
     [[nodiscard]] std::size_t dimension() const noexcept { return dim_; }
     [[nodiscard]] Metric metric() const noexcept { return metric_; }
-    [[nodiscard]] const IvfPqParams& params() const noexcept { return params_; }
+    [[nodiscard]] const IvfPqIndexBuildParams& params() const noexcept { return params_; }
     [[nodiscard]] std::size_t nlist() const noexcept { return params_.nlist; }
     [[nodiscard]] bool is_trained() const noexcept { return pq_.trained(); }
     [[nodiscard]] std::size_t size() const noexcept { return live_; }
@@ -203,7 +203,7 @@ public:
     }
 
     /// Approximate top-k (exact re-ranking of k * refine_factor candidates when vectors are kept).
-    [[nodiscard]] SearchResults<Id> search(std::span<const float> query, std::size_t k, const IvfPqSearchParams& sp = {}) const {
+    [[nodiscard]] SearchResults<Id> search(std::span<const float> query, std::size_t k, const IvfPqIndexSearchParams& sp = {}) const {
         require_trained();
         validate_k(k, "IvfPqIndex::search");
         validate_dimension(dim_, query.size(), "IvfPqIndex::search: query");
@@ -217,7 +217,7 @@ public:
 
     /// search() for every row of `queries`, split over threads (0 = all hardware threads).
     [[nodiscard]] std::vector<SearchResults<Id>> search_batch(DenseMatrixView<const float> queries, std::size_t k,
-                                                              const IvfPqSearchParams& sp = {}, std::size_t threads = 1) const {
+                                                              const IvfPqIndexSearchParams& sp = {}, std::size_t threads = 1) const {
         require_trained();
         validate_k(k, "IvfPqIndex::search_batch");
         validate_dimension(dim_, queries.cols, "IvfPqIndex::search_batch: queries");
@@ -258,7 +258,7 @@ public:
     [[nodiscard]] bool explicit_ids() const noexcept { return explicit_ids_; }
 
     /// Rebuilds an index from raw state (validated: throws Error{corrupt_file} on inconsistency).
-    static IvfPqIndex from_parts(std::size_t dimension, Metric metric, IvfPqParams params, DenseMatrix<float> centroids,
+    static IvfPqIndex from_parts(std::size_t dimension, Metric metric, IvfPqIndexBuildParams params, DenseMatrix<float> centroids,
                                  DenseMatrix<float> rotation, std::span<const float> codebooks, std::vector<List> lists,
                                  VectorStore store, std::vector<Id> external, std::vector<std::uint32_t> list_of, bool explicit_ids) {
         auto bad = [](const char* what) { raise(ErrorKind::corrupt_file, "IvfPqIndex file: inconsistent ", what); };
@@ -354,7 +354,7 @@ public:
             r.fail(ErrorKind::corrupt_file, "invalid index header");
         if (meta.id_bytes != sizeof(Id))
             r.fail(ErrorKind::invalid_data, "file holds ", meta.id_bytes * 8, "-bit ids, this index type uses ", sizeof(Id) * 8, "-bit ids");
-        IvfPqParams p;
+        IvfPqIndexBuildParams p;
         p.nlist = meta.nlist;
         p.m = meta.m;
         p.nbits = meta.nbits;
@@ -551,7 +551,7 @@ private:
         }
     }
 
-    void search_one(const float* raw_query, std::size_t k, const IvfPqSearchParams& sp, Scratch& s, SearchResults<Id>& out) const {
+    void search_one(const float* raw_query, std::size_t k, const IvfPqIndexSearchParams& sp, Scratch& s, SearchResults<Id>& out) const {
         k = std::min(k, std::max<std::size_t>(live_, 1));  // k = SIZE_MAX means "every vector"
         const float* q = prepare_query(raw_query, s);
         const bool l2 = metric_ == Metric::l2;
@@ -684,7 +684,7 @@ private:
 
     std::size_t dim_ = 0;
     Metric metric_ = Metric::inner_product;
-    IvfPqParams params_;
+    IvfPqIndexBuildParams params_;
     ProductQuantizer pq_;
     KMeans coarse_;
     DenseMatrix<float> centroids_;

@@ -55,7 +55,7 @@
 #include "sparsedense/sparse/compact_forward_index.hpp"
 #include "sparsedense/sparse/detail/file_checks.hpp"
 #include "sparsedense/core/parallel.hpp"
-#include "sparsedense/sparse/detail/storage.hpp"
+#include "sparsedense/core/array_store.hpp"
 #include "sparsedense/sparse/detail/transpose.hpp"
 
 namespace sparsedense {
@@ -66,7 +66,7 @@ enum class PruningStrategy : std::uint8_t {
     global_threshold = 1,  ///< keep the lambda x dimension largest postings overall, at most lambda x max_fraction per list
 };
 
-struct ClusteredIndexParams {
+struct ClusteredInvertedIndexBuildParams {
     PruningStrategy pruning = PruningStrategy::fixed_size;
     std::size_t lambda = 500;                             ///< postings kept per list (fixed) / average (global)
     double max_fraction = 1.5;                            ///< global_threshold: per-list cap = lambda x max_fraction
@@ -75,7 +75,7 @@ struct ClusteredIndexParams {
     std::size_t summary_max_terms = 0;                    ///< and at most this many (0 = no cap; bounds memory on flat data)
     std::size_t min_cluster_size = 2;                     ///< smaller clusters are merged into the others
     std::size_t doc_cut = 15;                             ///< heaviest document terms used to pick a centroid
-    ForwardValueType forward_values = ForwardValueType::f16;  ///< forward index precision
+    WeightPrecision forward_values = WeightPrecision::f16;  ///< forward index precision
     std::size_t knn = 0;                                  ///< neighbours per document in the k-NN graph (0 = no graph)
     std::size_t threads = 0;                              ///< build workers, 0 = all cores
     std::uint64_t seed = 42;                              ///< centroid sampling
@@ -88,7 +88,7 @@ enum class BlockTraversal : std::uint8_t {
     best_first = 2,         ///< all blocks of all visited lists by decreasing summary score; stops at the first that fails
 };
 
-/// Work counters of one search (optional output; see ClusteredSearchParams::statistics).
+/// Work counters of one search (optional output; see ClusteredInvertedIndexSearchParams::statistics).
 struct ClusteredSearchStatistics {
     std::uint64_t lists = 0;             ///< posting lists visited
     std::uint64_t blocks_considered = 0; ///< block summaries scored
@@ -97,7 +97,7 @@ struct ClusteredSearchStatistics {
     std::uint64_t documents_scored = 0;  ///< exact document evaluations (each document at most once)
 };
 
-struct ClusteredSearchParams {
+struct ClusteredInvertedIndexSearchParams {
     std::size_t query_cut = 8;     ///< query terms (largest weights) whose lists are visited
     float heap_factor = 0.8f;      ///< open a block when summary score >= heap_factor x k-th best (smaller = more recall)
     std::size_t knn = 0;           ///< graph neighbours of each final hit to score (needs a graph built with knn > 0)
@@ -147,21 +147,21 @@ public:
     ClusteredInvertedIndex() = default;
 
     /// Builds the index over the rows of `docs` (document id = row number); validates input and parameters.
-    static ClusteredInvertedIndex build(CsrMatrixView<float> docs, ClusteredIndexParams params = {});
+    static ClusteredInvertedIndex build(CsrMatrixView<float> docs, ClusteredInvertedIndexBuildParams params = {});
 
     /// Approximate top-k, best first (ties by smaller id). Scores are exact inner products with the stored
     /// (forward-index) weights. Throws Error for k == 0, an invalid query or invalid parameters.
-    [[nodiscard]] SearchResults<> search(SparseVectorView<float> query, std::size_t k, ClusteredSearchParams params = {}) const {
+    [[nodiscard]] SearchResults<> search(SparseVectorView<float> query, std::size_t k, ClusteredInvertedIndexSearchParams params = {}) const {
         SearchResults<> out;
         search_into(query, k, out, params);
         return out;
     }
-    void search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out, ClusteredSearchParams params = {}) const;
+    void search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out, ClusteredInvertedIndexSearchParams params = {}) const;
 
     /// Exact top-k by a scan of the forward index (documents sharing a term with the query).
     [[nodiscard]] SearchResults<> search_exact(SparseVectorView<float> query, std::size_t k) const;
 
-    [[nodiscard]] std::vector<SearchResults<>> search_batch(CsrMatrixView<float> queries, std::size_t k, ClusteredSearchParams params = {},
+    [[nodiscard]] std::vector<SearchResults<>> search_batch(CsrMatrixView<float> queries, std::size_t k, ClusteredInvertedIndexSearchParams params = {},
                                                             std::size_t threads = 0) const;
 
     /// Inner product of the query with the stored document (exact for f32 forward values).
@@ -173,7 +173,7 @@ public:
     [[nodiscard]] std::size_t block_count() const noexcept { return block_step_.size(); }
     [[nodiscard]] std::size_t summary_entries() const noexcept { return entry_code_.size(); }
     [[nodiscard]] std::size_t knn_degree() const noexcept { return knn_degree_; }
-    [[nodiscard]] const ClusteredIndexParams& build_params() const noexcept { return params_; }
+    [[nodiscard]] const ClusteredInvertedIndexBuildParams& build_params() const noexcept { return params_; }
     [[nodiscard]] const CompactForwardIndex& forward_index() const noexcept { return forward_; }
     [[nodiscard]] SparseVector<float> document(std::uint32_t doc) const {
         validate_id(doc, docs_, "document id");
@@ -193,7 +193,7 @@ public:
 
 private:
     void check_query(SparseVectorView<float> query, std::size_t k) const;
-    static void check_search_params(const ClusteredSearchParams& params);
+    static void check_search_params(const ClusteredInvertedIndexSearchParams& params);
     /// Summary scores of every block of the (non-empty) lists of `terms`, list after list into `out`; returns the
     /// summary entries multiplied.
     /// Summary scores of every block of `term`'s list into out[0, blocks); returns the summary entries read.
@@ -203,7 +203,7 @@ private:
     friend struct ClusteredIndexFile;
 
     std::shared_ptr<detail::ArrayStore> store_ = std::make_shared<detail::ArrayStore>();
-    ClusteredIndexParams params_{};
+    ClusteredInvertedIndexBuildParams params_{};
     std::size_t docs_ = 0, dim_ = 0, max_blocks_ = 1, max_list_ = 0, knn_degree_ = 0;
     CompactForwardIndex forward_;
     std::span<const std::uint64_t> list_block_begin_;   // dim + 1
@@ -261,7 +261,7 @@ struct ClusterScratch {
 
 }  // namespace detail
 
-inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float> docs, ClusteredIndexParams params) {
+inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float> docs, ClusteredInvertedIndexBuildParams params) {
     if (params.lambda == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: lambda must be > 0");
     if (!(params.centroid_fraction > 0.0 && params.centroid_fraction <= 1.0))
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: centroid_fraction must be in (0, 1], got ", params.centroid_fraction);
@@ -271,8 +271,8 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: max_fraction must be >= 1, got ", params.max_fraction);
     if (params.min_cluster_size == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: min_cluster_size must be >= 1");
     if (params.doc_cut == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: doc_cut must be >= 1");
-    if (params.forward_values != ForwardValueType::f32 && params.forward_values != ForwardValueType::f16 &&
-        params.forward_values != ForwardValueType::u8)
+    if (params.forward_values != WeightPrecision::f32 && params.forward_values != WeightPrecision::f16 &&
+        params.forward_values != WeightPrecision::u8)
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: unknown forward value type");
     if (params.pruning != PruningStrategy::fixed_size && params.pruning != PruningStrategy::global_threshold)
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: unknown pruning strategy");
@@ -589,7 +589,7 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(CsrMatrixView<float>
     return index;
 }
 
-inline void ClusteredInvertedIndex::check_search_params(const ClusteredSearchParams& params) {
+inline void ClusteredInvertedIndex::check_search_params(const ClusteredInvertedIndexSearchParams& params) {
     if (params.query_cut == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: query_cut must be > 0");
     if (!std::isfinite(params.heap_factor) || params.heap_factor < 0.0f)
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex::search: heap_factor must be finite and >= 0, got ", params.heap_factor);
@@ -652,7 +652,7 @@ inline std::size_t ClusteredInvertedIndex::score_summaries(std::uint32_t term, c
 }
 
 inline void ClusteredInvertedIndex::search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out,
-                                                ClusteredSearchParams params) const {
+                                                ClusteredInvertedIndexSearchParams params) const {
     check_query(query, k);
     check_search_params(params);
     out.clear();
@@ -848,7 +848,7 @@ inline float ClusteredInvertedIndex::score(SparseVectorView<float> query, std::u
     return sc;
 }
 
-inline std::vector<SearchResults<>> ClusteredInvertedIndex::search_batch(CsrMatrixView<float> queries, std::size_t k, ClusteredSearchParams params,
+inline std::vector<SearchResults<>> ClusteredInvertedIndex::search_batch(CsrMatrixView<float> queries, std::size_t k, ClusteredInvertedIndexSearchParams params,
                                                                         std::size_t threads) const {
     validate_k(k, "ClusteredInvertedIndex::search_batch");
     if (queries.cols != 0 && dim_ != 0 && queries.cols != dim_)
@@ -866,7 +866,7 @@ inline std::vector<SearchResults<>> ClusteredInvertedIndex::search_batch(CsrMatr
 
 inline void ClusteredInvertedIndex::build_knn(std::size_t degree, std::size_t threads) {
     std::vector<std::uint32_t> graph(docs_ * degree, std::numeric_limits<std::uint32_t>::max());
-    ClusteredSearchParams sp;  // a document as query: its heaviest terms find its neighbours cheaply
+    ClusteredInvertedIndexSearchParams sp;  // a document as query: its heaviest terms find its neighbours cheaply
     sp.query_cut = 6;
     sp.heap_factor = 0.9f;
     detail::parallel_for(docs_, threads, 64, [&](std::size_t b, std::size_t e, std::size_t) {
@@ -956,7 +956,7 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::load(const std::string& pa
     index.dim_ = static_cast<std::size_t>(meta.dim);
     index.knn_degree_ = static_cast<std::size_t>(meta.knn_degree);
     auto& p = index.params_;
-    p.forward_values = static_cast<ForwardValueType>(meta.forward_values);
+    p.forward_values = static_cast<WeightPrecision>(meta.forward_values);
     p.pruning = static_cast<PruningStrategy>(meta.pruning);
     p.lambda = static_cast<std::size_t>(meta.lambda);
     p.min_cluster_size = static_cast<std::size_t>(meta.min_cluster_size);

@@ -40,22 +40,6 @@
 
 namespace sparsedense {
 
-/// Value type of the compact forward index.
-enum class ForwardValueType : std::uint8_t {
-    f32 = 0,  ///< exact
-    f16 = 1,  ///< relative error <= 2^-11 per weight
-    u8 = 2,   ///< per-document affine codes: error <= (doc max - doc min) / 510 per weight
-};
-
-inline const char* forward_value_type_name(ForwardValueType t) noexcept {
-    switch (t) {
-        case ForwardValueType::f32: return "f32";
-        case ForwardValueType::f16: return "f16";
-        case ForwardValueType::u8: return "u8";
-    }
-    return "?";
-}
-
 namespace detail {
 
 inline constexpr unsigned forward_len_bits = 24;
@@ -64,12 +48,12 @@ inline constexpr std::uint64_t forward_len_mask = (std::uint64_t{1} << forward_l
 /// Layout parameters of a record: id width and value type.
 struct ForwardLayout {
     bool wide_ids = false;  // u32 ids (else u16)
-    ForwardValueType values = ForwardValueType::f16;
+    WeightPrecision values = WeightPrecision::f16;
 
-    [[nodiscard]] std::size_t header_words() const noexcept { return values == ForwardValueType::u8 ? 2 : 0; }
+    [[nodiscard]] std::size_t header_words() const noexcept { return values == WeightPrecision::u8 ? 2 : 0; }
     [[nodiscard]] std::size_t id_bytes(std::size_t n) const noexcept { return ((wide_ids ? 4 : 2) * n + 3) & ~std::size_t{3}; }
     [[nodiscard]] std::size_t value_bytes(std::size_t n) const noexcept {
-        return values == ForwardValueType::f32 ? 4 * n : values == ForwardValueType::f16 ? 2 * n : n;
+        return values == WeightPrecision::f32 ? 4 * n : values == WeightPrecision::f16 ? 2 * n : n;
     }
     [[nodiscard]] std::size_t record_words(std::size_t n) const noexcept {
         return header_words() + (id_bytes(n) + value_bytes(n) + 3) / 4;
@@ -211,12 +195,12 @@ public:
     CompactForwardIndex() = default;
 
     /// Encodes the rows of `docs` (validated by the caller). `dimension` decides the id width.
-    static CompactForwardIndex build(CsrMatrixView<float> docs, std::size_t dimension, ForwardValueType values, std::size_t threads,
+    static CompactForwardIndex build(CsrMatrixView<float> docs, std::size_t dimension, WeightPrecision values, std::size_t threads,
                                      std::vector<std::uint32_t>& words_out, std::vector<std::uint64_t>& locations_out);
 
     /// Wraps arrays produced by build() or read from a file (not copied; the caller keeps them alive).
     static CompactForwardIndex view(std::span<const std::uint32_t> words, std::span<const std::uint64_t> locations, std::size_t dimension,
-                                    ForwardValueType values) {
+                                    WeightPrecision values) {
         CompactForwardIndex f;
         f.words_ = words;
         f.locations_ = locations;
@@ -297,7 +281,7 @@ private:
     detail::ForwardLayout layout_;
 };
 
-inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs, std::size_t dimension, ForwardValueType values,
+inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs, std::size_t dimension, WeightPrecision values,
                                                       std::size_t threads, std::vector<std::uint32_t>& words,
                                                       std::vector<std::uint64_t>& locations) {
     detail::ForwardLayout layout;
@@ -323,7 +307,7 @@ inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs,
             std::uint32_t* rec = words.data() + (locations[d] >> detail::forward_len_bits);
             std::size_t header = 0;
             float offset = 0.0f, step = 1.0f;
-            if (values == ForwardValueType::u8) {
+            if (values == WeightPrecision::u8) {
                 const auto q = ScalarQuantizer<std::uint8_t>::fit(row.values);
                 offset = q.offset;
                 step = q.step;
@@ -343,8 +327,8 @@ inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs,
             for (std::size_t i = 0; i < len; ++i) {
                 const float x = row.values[i];
                 switch (values) {
-                    case ForwardValueType::f32: std::memcpy(vals + 4 * i, &x, 4); break;
-                    case ForwardValueType::f16: {
+                    case WeightPrecision::f32: std::memcpy(vals + 4 * i, &x, 4); break;
+                    case WeightPrecision::f16: {
                         const float16 h(x);
                         std::memcpy(vals + 2 * i, &h.bits, 2);
                         break;

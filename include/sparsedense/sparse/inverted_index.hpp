@@ -10,7 +10,7 @@
 // Ding & Suel, SIGIR 2011). Besides the lists, a forward index keeps every document's terms and f32 weights, so
 // score() is exact and the pruned algorithms rescore candidates exactly.
 //
-// Algorithms (ExactSearchParams::algorithm):
+// Algorithms (InvertedIndexSearchParams::algorithm):
 //  * maxscore: MaxScore (Turtle & Flood 1995) in the windowed form popularized by
 //    Lucene: query terms sorted by their upper bound; the longest prefix whose summed bounds cannot reach the
 //    current k-th score is "non-essential". The essential lists are scanned term-at-a-time into a 4,096-document
@@ -53,26 +53,10 @@
 #include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/sparse/detail/file_checks.hpp"
 #include "sparsedense/core/parallel.hpp"
-#include "sparsedense/sparse/detail/storage.hpp"
+#include "sparsedense/core/array_store.hpp"
 #include "sparsedense/sparse/detail/transpose.hpp"
 
 namespace sparsedense {
-
-/// Precision of the weights stored in the posting lists.
-enum class WeightPrecision : std::uint8_t {
-    f32 = 0,  ///< exact
-    f16 = 1,  ///< IEEE half: relative error <= 2^-11 (absolute <= 2^-25 below 2^-14)
-    u8 = 2,   ///< per-term affine 8-bit codes: absolute error <= (term max - term min) / 510
-};
-
-inline const char* weight_precision_name(WeightPrecision p) noexcept {
-    switch (p) {
-        case WeightPrecision::f32: return "f32";
-        case WeightPrecision::f16: return "f16";
-        case WeightPrecision::u8: return "u8";
-    }
-    return "?";
-}
 
 /// Query processing strategy of the exact index.
 enum class ExactAlgorithm : std::uint8_t {
@@ -94,13 +78,13 @@ inline const char* exact_algorithm_name(ExactAlgorithm a) noexcept {
     return "?";
 }
 
-struct InvertedIndexParams {
+struct InvertedIndexBuildParams {
     WeightPrecision precision = WeightPrecision::f32;  ///< posting weight precision (memory vs score error)
     std::size_t block_size = 64;                        ///< postings per block-max block (BMW skip granularity)
     std::size_t threads = 0;                            ///< build workers, 0 = all cores
 };
 
-struct ExactSearchParams {
+struct InvertedIndexSearchParams {
     ExactAlgorithm algorithm = ExactAlgorithm::automatic;
 };
 
@@ -149,22 +133,22 @@ public:
 
     /// Builds the index over the rows of `docs` (document id = row number). Validates the input first
     /// (Error on unsorted/duplicate term ids, non-finite weights, ids >= docs.cols when cols is set).
-    static InvertedIndex build(CsrMatrixView<float> docs, InvertedIndexParams params = {});
+    static InvertedIndex build(CsrMatrixView<float> docs, InvertedIndexBuildParams params = {});
 
     /// Exact top-k for one query, best first. Throws Error for k == 0 or an invalid query (the index is unchanged).
-    [[nodiscard]] SearchResults<> search(SparseVectorView<float> query, std::size_t k, ExactSearchParams params = {}) const {
+    [[nodiscard]] SearchResults<> search(SparseVectorView<float> query, std::size_t k, InvertedIndexSearchParams params = {}) const {
         SearchResults<> out;
         search_into(query, k, out, params);
         return out;
     }
 
     /// Same as search(), writing into `out` (its capacity is reused: no allocation once warmed up).
-    void search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out, ExactSearchParams params = {}) const;
+    void search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out, InvertedIndexSearchParams params = {}) const;
 
     /// One result list per query row, computed by `threads` workers (0 = all cores). All queries are validated
     /// before any is searched.
     [[nodiscard]] std::vector<SearchResults<>> search_batch(CsrMatrixView<float> queries, std::size_t k,
-                                                            ExactSearchParams params = {}, std::size_t threads = 0) const;
+                                                            InvertedIndexSearchParams params = {}, std::size_t threads = 0) const;
 
     /// Exact inner product of the query with document `doc` (from the f32 forward index).
     [[nodiscard]] float score(SparseVectorView<float> query, std::uint32_t doc) const;
@@ -261,7 +245,7 @@ inline float positive_part_bound(float q, float wmax, float wmin) noexcept {
 
 }  // namespace detail
 
-inline InvertedIndex InvertedIndex::build(CsrMatrixView<float> docs, InvertedIndexParams params) {
+inline InvertedIndex InvertedIndex::build(CsrMatrixView<float> docs, InvertedIndexBuildParams params) {
     if (params.block_size == 0) raise(ErrorKind::invalid_argument, "InvertedIndex: block_size must be > 0");
     if (params.block_size > (1u << 20)) raise(ErrorKind::invalid_argument, "InvertedIndex: block_size ", params.block_size, " is too large");
     if (params.precision != WeightPrecision::f32 && params.precision != WeightPrecision::f16 && params.precision != WeightPrecision::u8)
@@ -677,7 +661,7 @@ inline void InvertedIndex::run_bmw(SparseVectorView<float> query, detail::ExactS
     for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = 0.0f;
 }
 
-inline void InvertedIndex::search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out, ExactSearchParams params) const {
+inline void InvertedIndex::search_into(SparseVectorView<float> query, std::size_t k, SearchResults<>& out, InvertedIndexSearchParams params) const {
     check_query(query, k);
     out.clear();
     if (docs_ == 0 || query.empty()) return;
@@ -697,7 +681,7 @@ inline void InvertedIndex::search_into(SparseVectorView<float> query, std::size_
     finish(s, out);
 }
 
-inline std::vector<SearchResults<>> InvertedIndex::search_batch(CsrMatrixView<float> queries, std::size_t k, ExactSearchParams params,
+inline std::vector<SearchResults<>> InvertedIndex::search_batch(CsrMatrixView<float> queries, std::size_t k, InvertedIndexSearchParams params,
                                                                 std::size_t threads) const {
     validate_k(k, "InvertedIndex::search_batch");
     if (queries.cols != 0 && dim_ != 0 && queries.cols != dim_)

@@ -1,4 +1,4 @@
-// sparsedense/sparse/detail/storage.hpp
+// sparsedense/core/array_store.hpp
 //
 // ArrayStore: keeps alive the memory behind an index's read-only arrays. An index holds std::span<const T> members
 // and one shared ArrayStore; a built index adopts its std::vectors into the store, a loaded one keeps the memory
