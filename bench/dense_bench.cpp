@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
         flat.add(base.view());
         const double flat_build = build_timer.seconds();
         if (truth.rows() == 0 || truth.cols() < std::min<std::size_t>(k, 10)) {
-            const auto gt = flat.search_batch(queries.view(), std::max<std::size_t>(k, 10), 0);
+            const auto gt = flat.search_batch(queries.view(), std::max<std::size_t>(k, 10), {}, 0);
             truth = DenseMatrix<std::int32_t>(nq, std::max<std::size_t>(k, 10), -1);
             for (std::size_t q = 0; q < nq; ++q)
                 for (std::size_t i = 0; i < gt[q].size(); ++i) truth[q][i] = static_cast<std::int32_t>(gt[q][i].id);
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
         if (!args.has("--no-flat"))
             measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
                     queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
-                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, t); }, table, csv, log);
+                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, table, csv, log);
 
         // ---- IVF-PQ sweep
         std::vector<std::size_t> nlists = as_sizes(args.get_list("--nlist"));

@@ -77,7 +77,7 @@ TEST_CASE("flat batch search equals one-at-a-time search", "[dense][flat]") {
             FlatIndex index(d, metric, enc);
             index.add(base);
             for (std::size_t threads : {1u, 3u}) {
-                const auto batch = index.search_batch(DenseMatrixView<const float>(queries.data(), nq, d), 7, threads);
+                const auto batch = index.search_batch(DenseMatrixView<const float>(queries.data(), nq, d), 7, {}, threads);
                 REQUIRE(batch.size() == nq);
                 for (std::size_t i = 0; i < nq; ++i) {
                     const auto single = index.search({queries.data() + i * d, d}, 7);

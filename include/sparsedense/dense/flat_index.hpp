@@ -11,6 +11,10 @@
 // Ids are positions in insertion order (0, 1, 2, ...). Scores follow the library convention: inner product,
 // cosine similarity, or the negated squared L2 distance; ties go to the smaller id. With f32 storage search() and
 // search_batch() compute bit-identical scores (same kernels, same accumulation order).
+// Filters (core/id_filter.hpp): the scan tests the filter only for a row whose score would enter the top-k; when
+// the filter accepts at most exact_scan_fraction of the rows, only the accepted rows are scored. Both plans are exact
+// and report the same scores as the unfiltered scan. load() maps the file: the vectors are not copied (adding to a
+// loaded index copies them into memory first).
 #pragma once
 
 #include <algorithm>
@@ -22,6 +26,7 @@
 
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
+#include "sparsedense/core/id_filter.hpp"
 #include "sparsedense/core/search_result.hpp"
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
@@ -33,11 +38,36 @@
 
 namespace sparsedense {
 
+struct FlatIndexBuildParams {
+    VectorEncoding storage = VectorEncoding::f32;  ///< f32 exact; f16 / bf16 / int8 trade score precision for bytes read
+};
+
+struct FlatIndexSearchParams {
+    /// With a filter accepting at most this fraction of the rows, only the accepted rows are scored (both plans
+    /// are exact; this only chooses the faster one).
+    double exact_scan_fraction = 0.05;
+};
+
 class FlatIndex {
 public:
+    using query_type = std::span<const float>;
+    using batch_type = DenseMatrixView<const float>;
+    using id_type = std::uint32_t;
+    using build_params_type = FlatIndexBuildParams;
+    using search_params_type = FlatIndexSearchParams;
+    class PreparedQuery;
+
     FlatIndex() = default;
-    FlatIndex(std::size_t dimension, Metric metric, VectorEncoding storage = VectorEncoding::f32)
-        : dim_(dimension), metric_(metric), store_(dimension, storage) {}
+    FlatIndex(std::size_t dimension, Metric metric, const FlatIndexBuildParams& params = {})
+        : dim_(dimension), metric_(metric), store_(dimension, params.storage) {}
+    FlatIndex(std::size_t dimension, Metric metric, VectorEncoding storage) : FlatIndex(dimension, metric, FlatIndexBuildParams{storage}) {}
+
+    /// An index over the rows of `data` (ids 0..rows-1): construct + add.
+    static FlatIndex build(DenseMatrixView<const float> data, Metric metric, const FlatIndexBuildParams& params = {}) {
+        FlatIndex index(data.cols, metric, params);
+        index.add(data);
+        return index;
+    }
 
     [[nodiscard]] std::size_t size() const noexcept { return store_.size(); }
     [[nodiscard]] std::size_t dimension() const noexcept { return dim_; }
@@ -53,7 +83,7 @@ public:
         require_configured();
         validate_dimension(dim_, vectors.cols, "FlatIndex::add: vectors");
         for (std::size_t i = 0; i < vectors.rows; ++i) validate_finite(std::span<const float>(vectors.row(i)), static_cast<long long>(i), "added vectors");
-        if (size() + vectors.rows > 0xFFFFFFFFull) raise(ErrorKind::invalid_argument, "flat index: more than 2^32 - 1 vectors");
+        if (size() + vectors.rows > 0xFFFFFFFFull) raise(ErrorKind::invalid_argument, "FlatIndex: more than 2^32 - 1 vectors");
         if (metric_ == Metric::cosine) {
             DenseMatrix<float> normalized(vectors);
             for (std::size_t i = 0; i < normalized.rows(); ++i) detail::normalize_in_place(normalized.row(i));
@@ -65,34 +95,53 @@ public:
     /// Convenience: a flat span of rows * dimension values.
     void add(std::span<const float> values) { add(DenseMatrixView<const float>::from_span(values, dim_)); }
 
-    /// Exact top-k of one query.
-    [[nodiscard]] SearchResults<> search(std::span<const float> query, std::size_t k) const {
-        require_configured();
-        validate_k(k, "FlatIndex::search");
-        validate_dimension(dim_, query.size(), "FlatIndex::search: query");
-        validate_finite(query, -1, "query");
+    /// Exact top-k of one query among the rows the filter accepts.
+    [[nodiscard]] SearchResults<> search(std::span<const float> query, std::size_t k, const FlatIndexSearchParams& params = {},
+                                         const IdFilter& filter = {}) const {
+        SearchResults<> out;
+        search_into(query, k, out, params, filter);
+        return out;
+    }
+
+    /// As search(), into `out` (its capacity is reused: no allocation once warm).
+    void search_into(std::span<const float> query, std::size_t k, SearchResults<>& out, const FlatIndexSearchParams& params = {},
+                     const IdFilter& filter = {}) const {
+        check_query(query, k, "FlatIndex::search");
+        check_params(params);
         Scratch& s = scratch();
         const float* q = prepare_query(query, s.query);
         const float qn = metric_ == Metric::l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
-        TopKCollector<> top(std::min(k, std::max<std::size_t>(size(), 1)));
-        s.scores.resize(kChunk);
-        const bool l2 = metric_ == Metric::l2;
-        for (std::size_t first = 0; first < size(); first += kChunk) {
-            const std::size_t count = std::min(kChunk, size() - first);
-            store_.many(q, first, count, l2, qn, s.scores.data(), scan_hint());
-            push_scores(top, s.scores.data(), count, first, l2);
+        s.top.reset(std::min(k, std::max<std::size_t>(size(), 1)));
+        if (use_exact_scan(filter, size(), params.exact_scan_fraction)) {
+            filter.for_each_accepted(size(), [&](std::uint64_t id) {
+                const float sc = row_score(q, qn, static_cast<std::uint32_t>(id));
+                if (s.top.would_enter(sc)) s.top.push(static_cast<std::uint32_t>(id), sc);
+            });
+        } else {
+            filter.visit([&](auto accept) { scan(q, qn, accept, s); });
         }
-        return top.sorted();
+        const auto best = s.top.finalize();
+        out.assign(best.begin(), best.end());
     }
 
-    /// Exact top-k of every query (row) of `queries`; threads = 0 uses every hardware thread.
-    [[nodiscard]] std::vector<SearchResults<>> search_batch(DenseMatrixView<const float> queries, std::size_t k, std::size_t threads = 1) const {
+    /// Exact top-k of every query (row) of `queries` (threads = 0: every hardware thread). Unfiltered batches use
+    /// the register-blocked kernel; filtered ones run search() per query.
+    [[nodiscard]] std::vector<SearchResults<>> search_batch(DenseMatrixView<const float> queries, std::size_t k,
+                                                            const FlatIndexSearchParams& params = {}, std::size_t threads = 0,
+                                                            const IdFilter& filter = {}) const {
         require_configured();
         validate_k(k, "FlatIndex::search_batch");
+        check_params(params);
         validate_dimension(dim_, queries.cols, "FlatIndex::search_batch: queries");
         for (std::size_t i = 0; i < queries.rows; ++i) validate_finite(std::span<const float>(queries.row(i)), static_cast<long long>(i), "queries");
         std::vector<SearchResults<>> out(queries.rows);
         if (queries.rows == 0) return out;
+        if (!filter.accepts_all()) {
+            detail::parallel_for(queries.rows, threads, 16, [&](std::size_t b, std::size_t e, std::size_t) {
+                for (std::size_t i = b; i < e; ++i) search_into(queries.row(i), k, out[i], params, filter);
+            });
+            return out;
+        }
         const std::size_t query_blocks = (queries.rows + kQueryBlock - 1) / kQueryBlock;
         detail::parallel_for(query_blocks, threads, [&](std::size_t b0, std::size_t b1, std::size_t) {
             for (std::size_t b = b0; b < b1; ++b) {
@@ -103,27 +152,17 @@ public:
         return out;
     }
 
+    /// The query prepared for scoring many ids (normalized once for cosine): scorer(id) is the exact score search()
+    /// reports for id.
+    [[nodiscard]] PreparedQuery prepare(std::span<const float> query) const;
+
+    /// Exact score of the query against stored vector `id` (the same value search() reports for it).
+    [[nodiscard]] float score(std::span<const float> query, std::uint32_t id) const;
+
     /// Row order of single-query scans, fixed by the store's size so that search() and score() add identically:
     /// interleaved while the vectors fit in cache, sequential once they stream from memory (simd::ScanHint).
     [[nodiscard]] simd::ScanHint scan_hint() const noexcept {
         return store_.memory_bytes() > simd::sequential_scan_bytes ? simd::ScanHint::sequential : simd::ScanHint::interleaved;
-    }
-
-    /// Exact score of the query against stored vector `id` (the same value search() reports for it).
-    [[nodiscard]] float score(std::span<const float> query, std::uint32_t id) const {
-        require_configured();
-        validate_dimension(dim_, query.size(), "FlatIndex::score: query");
-        validate_id(id, size());
-        validate_finite(query, -1, "query");
-        Scratch& s = scratch();
-        const float* q = prepare_query(query, s.query);
-        // Score the aligned group of 4 rows holding `id`, as search() does, so the value is bit-identical.
-        const bool l2 = metric_ == Metric::l2;
-        const float qn = l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
-        const std::size_t first = id & ~std::size_t{3}, count = std::min<std::size_t>(4, size() - first);
-        float d[4];
-        store_.many(q, first, count, l2, qn, d, scan_hint());
-        return l2 ? -d[id - first] : d[id - first];
     }
 
     /// Decoded (as stored: normalised for cosine, rounded for reduced precision) vector `id`.
@@ -165,6 +204,56 @@ public:
     }
 
 private:
+    static constexpr std::size_t kChunk = 1024;       // rows per single-query chunk (multiple of 4)
+    static constexpr std::size_t kQueryBlock = 32;    // queries per batch block
+    static constexpr std::size_t kRowBlock = 256;     // rows per batch block (multiple of 4)
+
+    struct Scratch {
+        std::vector<float> query;
+        std::vector<float> scores = std::vector<float>(kChunk);
+        TopKCollector<> top{1};
+    };
+    static Scratch& scratch() {
+        static thread_local Scratch s;
+        return s;
+    }
+
+    void check_query(std::span<const float> query, std::size_t k, const char* where) const {
+        require_configured();
+        validate_k(k, where);
+        validate_dimension(dim_, query.size(), "FlatIndex: query");
+        validate_finite(query, -1, "query");
+    }
+    static void check_params(const FlatIndexSearchParams& p) {
+        if (!(p.exact_scan_fraction >= 0.0 && p.exact_scan_fraction <= 1.0))
+            raise(ErrorKind::invalid_argument, "FlatIndex: exact_scan_fraction = ", p.exact_scan_fraction, " must be in [0, 1]");
+    }
+
+    /// Score of one row computed as the scan computes it: the aligned group of 4 rows holding `id` goes through the
+    /// same kernel, so the value is bit-identical to search()'s.
+    [[nodiscard]] float row_score(const float* q, float qn, std::uint32_t id) const noexcept {
+        const bool l2 = metric_ == Metric::l2;
+        const std::size_t first = id & ~std::size_t{3}, count = std::min<std::size_t>(4, size() - first);
+        float d[4];
+        store_.many(q, first, count, l2, qn, d, scan_hint());
+        return l2 ? -d[id - first] : d[id - first];
+    }
+
+    /// The single-query scan over every row; `accept` is tested only for rows whose score would enter the top-k.
+    template <class Accept>
+    void scan(const float* q, float qn, const Accept& accept, Scratch& s) const {
+        const bool l2 = metric_ == Metric::l2;
+        for (std::size_t first = 0; first < size(); first += kChunk) {
+            const std::size_t count = std::min(kChunk, size() - first);
+            store_.many(q, first, count, l2, qn, s.scores.data(), scan_hint());
+            for (std::size_t r = 0; r < count; ++r) {
+                const float sc = l2 ? -s.scores[r] : s.scores[r];
+                const auto id = static_cast<std::uint32_t>(first + r);
+                if (s.top.would_enter(sc) && accept(id)) s.top.push(id, sc);
+            }
+        }
+    }
+
     void require_configured() const {
         if (dim_ == 0)
             raise(ErrorKind::invalid_argument, "FlatIndex: this index was default-constructed (dimension 0); construct it with "
@@ -177,19 +266,6 @@ private:
         std::uint32_t encoding;
         std::uint64_t count;
     };
-
-    static constexpr std::size_t kChunk = 1024;       // rows per single-query chunk (multiple of 4)
-    static constexpr std::size_t kQueryBlock = 32;    // queries per batch block
-    static constexpr std::size_t kRowBlock = 256;     // rows per batch block (multiple of 4)
-
-    struct Scratch {
-        std::vector<float> query;
-        std::vector<float> scores;
-    };
-    static Scratch& scratch() {
-        static thread_local Scratch s;
-        return s;
-    }
 
     const float* prepare_query(std::span<const float> query, std::vector<float>& buffer) const {
         if (metric_ != Metric::cosine) return query.data();
@@ -252,5 +328,30 @@ private:
     Metric metric_ = Metric::inner_product;
     VectorStore store_;
 };
+
+/// A query prepared for scoring many ids of one FlatIndex (it refers to the index, which must outlive it).
+class FlatIndex::PreparedQuery {
+public:
+    PreparedQuery(const FlatIndex& index, std::span<const float> query) : index_(&index), query_(query.begin(), query.end()) {
+        index.require_configured();
+        validate_dimension(index.dim_, query.size(), "FlatIndex::prepare: query");
+        validate_finite(query, -1, "query");
+        if (index.metric_ == Metric::cosine) detail::normalize_in_place(std::span<float>(query_));
+        if (index.metric_ == Metric::l2 && index.store_.is_int8()) norm2_ = simd::dot(query_.data(), query_.data(), query_.size());
+    }
+    /// Exact score of row `id`; throws Error(out_of_range) for an id >= size().
+    [[nodiscard]] float operator()(std::uint32_t id) const {
+        validate_id(id, index_->size(), "FlatIndex: document id");
+        return index_->row_score(query_.data(), norm2_, id);
+    }
+
+private:
+    const FlatIndex* index_;
+    std::vector<float> query_;
+    float norm2_ = 0.0f;
+};
+
+inline FlatIndex::PreparedQuery FlatIndex::prepare(std::span<const float> query) const { return PreparedQuery(*this, query); }
+inline float FlatIndex::score(std::span<const float> query, std::uint32_t id) const { return prepare(query)(id); }
 
 }  // namespace sparsedense

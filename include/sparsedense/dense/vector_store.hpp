@@ -64,8 +64,8 @@ class VectorStore {
 public:
     VectorStore() = default;
     VectorStore(std::size_t dimension, VectorEncoding encoding) : dim_(dimension), encoding_(encoding) {
-        if (dimension == 0) raise(ErrorKind::invalid_argument, "vector store: dimension must be > 0");
-        if (static_cast<std::uint32_t>(encoding) > 4) raise(ErrorKind::invalid_argument, "vector store: unknown encoding");
+        if (dimension == 0) raise(ErrorKind::invalid_argument, "VectorStore: dimension must be > 0");
+        if (static_cast<std::uint32_t>(encoding) > 4) raise(ErrorKind::invalid_argument, "VectorStore: unknown encoding ", static_cast<std::uint32_t>(encoding));
     }
 
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -82,58 +82,20 @@ public:
         return bytes_.size() + row_scale_.size() * 4 + row_norm2_.size() * 4 + dim_scale_.size() * 4;
     }
 
-    void reserve(std::size_t n) { bytes_.reserve(n * dim_ * encoding_value_bytes(encoding_)); }
+    void reserve(std::size_t n) {
+        bytes_.modify([&](auto& v) { v.reserve(n * dim_ * encoding_value_bytes(encoding_)); });
+    }
 
-    /// Appends rows (already validated and, for cosine, normalised by the caller).
+    /// Appends rows (already validated and, for cosine, normalised by the caller). A loaded (mapped) store is
+    /// copied into memory first.
     void append(DenseMatrixView<const float> rows) {
-        if (rows.cols != dim_) raise(ErrorKind::dimension_mismatch, "vector store: rows have dimension ", rows.cols, ", expected ", dim_);
-        const std::size_t vb = encoding_value_bytes(encoding_);
+        if (rows.cols != dim_) raise(ErrorKind::dimension_mismatch, "VectorStore: rows have dimension ", rows.cols, ", expected ", dim_);
         if (encoding_ == VectorEncoding::int8_per_dimension && dim_scale_.empty()) fit_dimension_scales(rows);
-        const std::size_t old = bytes_.size();
-        bytes_.resize(old + rows.rows * dim_ * vb);
-        for (std::size_t i = 0; i < rows.rows; ++i) {
-            const float* x = rows.row_data(i);
-            std::uint8_t* dst = bytes_.data() + old + i * dim_ * vb;
-            switch (encoding_) {
-                case VectorEncoding::f32: std::memcpy(dst, x, dim_ * 4); break;
-                case VectorEncoding::f16: {
-                    auto* d = reinterpret_cast<float16*>(dst);
-                    for (std::size_t j = 0; j < dim_; ++j) d[j] = float16(x[j]);
-                    break;
-                }
-                case VectorEncoding::bf16: {
-                    auto* d = reinterpret_cast<bfloat16*>(dst);
-                    for (std::size_t j = 0; j < dim_; ++j) d[j] = bfloat16(x[j]);
-                    break;
-                }
-                case VectorEncoding::int8_per_vector: {
-                    float m = 0.0f;
-                    for (std::size_t j = 0; j < dim_; ++j) m = std::max(m, std::fabs(x[j]));
-                    const float s = m > 0.0f ? m / 127.0f : 1.0f;
-                    auto* d = reinterpret_cast<std::int8_t*>(dst);
-                    double n2 = 0.0;
-                    for (std::size_t j = 0; j < dim_; ++j) {
-                        d[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(x[j] / s), -127.0f, 127.0f));
-                        const double v = static_cast<double>(d[j]) * s;
-                        n2 += v * v;
-                    }
-                    row_scale_.push_back(s);
-                    row_norm2_.push_back(static_cast<float>(n2));
-                    break;
-                }
-                case VectorEncoding::int8_per_dimension: {
-                    auto* d = reinterpret_cast<std::int8_t*>(dst);
-                    double n2 = 0.0;
-                    for (std::size_t j = 0; j < dim_; ++j) {
-                        d[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(x[j] / dim_scale_[j]), -127.0f, 127.0f));
-                        const double v = static_cast<double>(d[j]) * dim_scale_[j];
-                        n2 += v * v;
-                    }
-                    row_norm2_.push_back(static_cast<float>(n2));
-                    break;
-                }
-            }
-        }
+        const std::size_t vb = encoding_value_bytes(encoding_), old = bytes_.size();
+        bytes_.modify([&](auto& bytes) {
+            bytes.resize(old + rows.rows * dim_ * vb);
+            for (std::size_t i = 0; i < rows.rows; ++i) encode_row(rows.row_data(i), bytes.data() + old + i * dim_ * vb);
+        });
         size_ += rows.rows;
     }
 
@@ -210,45 +172,94 @@ public:
     [[nodiscard]] const float* f32_data() const noexcept { return reinterpret_cast<const float*>(bytes_.data()); }
 
     // ---- raw state, for save/load
-    [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept { return bytes_; }
-    [[nodiscard]] std::span<const float> row_scales() const noexcept { return row_scale_; }
-    [[nodiscard]] std::span<const float> row_norms() const noexcept { return row_norm2_; }
-    [[nodiscard]] std::span<const float> dimension_scales() const noexcept { return dim_scale_; }
-    /// Rebuilds a store from raw state; sizes are checked (throws Error{corrupt_file} on mismatch).
+    [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept { return bytes_.span(); }
+    [[nodiscard]] std::span<const float> row_scales() const noexcept { return row_scale_.span(); }
+    [[nodiscard]] std::span<const float> row_norms() const noexcept { return row_norm2_.span(); }
+    [[nodiscard]] std::span<const float> dimension_scales() const noexcept { return dim_scale_.span(); }
+    /// Rebuilds a store from raw state (copied); sizes are checked (throws Error{corrupt_file} on mismatch).
     static VectorStore from_raw(std::size_t dimension, VectorEncoding encoding, std::size_t count, std::span<const std::uint8_t> bytes,
                                 std::span<const float> row_scales, std::span<const float> row_norms, std::span<const float> dim_scales) {
+        auto own = [](auto values) {
+            using T = typename decltype(values)::value_type;
+            return io::Buffer<T>(std::vector<T>(values.begin(), values.end()));
+        };
+        return from_buffers(dimension, encoding, count, own(bytes), own(row_scales), own(row_norms), own(dim_scales));
+    }
+    /// Whether the values are views into a mapped file (a loaded store) rather than owned memory.
+    [[nodiscard]] bool is_mapped() const noexcept { return bytes_.is_mapped(); }
+
+    /// Adds this store's arrays to a file being written (names prefixed by `prefix`, at most 5 characters).
+    void add_sections(io::SectionWriter& w, const std::string& prefix) const {
+        w.add<std::uint8_t>(prefix + "values", bytes_.span());
+        w.add<float>(prefix + "rscale", row_scale_.span());
+        w.add<float>(prefix + "rnorm", row_norm2_.span());
+        w.add<float>(prefix + "dscale", dim_scale_.span());
+    }
+    /// Reads a store written by add_sections as views into the validated mapping (no copy; sizes checked).
+    static VectorStore read_sections(const io::SectionReader& r, const std::string& prefix, std::size_t dimension, VectorEncoding encoding,
+                                     std::size_t count) {
+        return from_buffers(dimension, encoding, count, r.buffer<std::uint8_t>(prefix + "values"), r.buffer<float>(prefix + "rscale"),
+                            r.buffer<float>(prefix + "rnorm"), r.buffer<float>(prefix + "dscale"));
+    }
+
+private:
+    static VectorStore from_buffers(std::size_t dimension, VectorEncoding encoding, std::size_t count, io::Buffer<std::uint8_t> bytes,
+                                    io::Buffer<float> row_scales, io::Buffer<float> row_norms, io::Buffer<float> dim_scales) {
         VectorStore s(dimension, encoding);
         const std::size_t vb = encoding_value_bytes(encoding);
         auto check = [](bool ok, const char* what) {
-            if (!ok) raise(ErrorKind::corrupt_file, "vector store: inconsistent ", what);
+            if (!ok) raise(ErrorKind::corrupt_file, "VectorStore: inconsistent ", what);
         };
         check(bytes.size() % (dimension * vb) == 0 && bytes.size() / (dimension * vb) == count, "value bytes");
         check(row_scales.size() == (encoding == VectorEncoding::int8_per_vector ? count : 0), "row scales");
         check(row_norms.size() == (s.is_int8() ? count : 0), "row norms");
         check(dim_scales.size() == (encoding == VectorEncoding::int8_per_dimension && count ? dimension : 0), "dimension scales");
-        s.bytes_.assign(bytes.begin(), bytes.end());
-        s.row_scale_.assign(row_scales.begin(), row_scales.end());
-        s.row_norm2_.assign(row_norms.begin(), row_norms.end());
-        s.dim_scale_.assign(dim_scales.begin(), dim_scales.end());
+        check(reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) == 0, "value alignment");
+        s.bytes_ = std::move(bytes);
+        s.row_scale_ = std::move(row_scales);
+        s.row_norm2_ = std::move(row_norms);
+        s.dim_scale_ = std::move(dim_scales);
         s.size_ = count;
         return s;
     }
 
-    /// Adds this store's arrays to a file being written (names prefixed by `prefix`, at most 5 characters).
-    void add_sections(io::SectionWriter& w, const std::string& prefix) const {
-        w.add<std::uint8_t>(prefix + "values", std::span<const std::uint8_t>(bytes_.data(), bytes_.size()));
-        w.add<float>(prefix + "rscale", row_scale_);
-        w.add<float>(prefix + "rnorm", row_norm2_);
-        w.add<float>(prefix + "dscale", dim_scale_);
+    /// Encodes one row into dst (dimension x value bytes); int8 encodings also append the row's scale and norm.
+    void encode_row(const float* x, std::uint8_t* dst) {
+        switch (encoding_) {
+            case VectorEncoding::f32: std::memcpy(dst, x, dim_ * 4); return;
+            case VectorEncoding::f16: {
+                auto* d = reinterpret_cast<float16*>(dst);
+                for (std::size_t j = 0; j < dim_; ++j) d[j] = float16(x[j]);
+                return;
+            }
+            case VectorEncoding::bf16: {
+                auto* d = reinterpret_cast<bfloat16*>(dst);
+                for (std::size_t j = 0; j < dim_; ++j) d[j] = bfloat16(x[j]);
+                return;
+            }
+            case VectorEncoding::int8_per_vector: {
+                float m = 0.0f;
+                for (std::size_t j = 0; j < dim_; ++j) m = std::max(m, std::fabs(x[j]));
+                const float s = m > 0.0f ? m / 127.0f : 1.0f;
+                row_scale_.modify([&](auto& v) { v.push_back(s); });
+                encode_int8(x, reinterpret_cast<std::int8_t*>(dst), nullptr, s);
+                return;
+            }
+            case VectorEncoding::int8_per_dimension: encode_int8(x, reinterpret_cast<std::int8_t*>(dst), dim_scale_.data(), 1.0f); return;
+        }
     }
-    /// Reads a store written by add_sections (copied out of the validated mapping).
-    static VectorStore read_sections(const io::SectionReader& r, const std::string& prefix, std::size_t dimension, VectorEncoding encoding,
-                                     std::size_t count) {
-        return from_raw(dimension, encoding, count, r.span<std::uint8_t>(prefix + "values"), r.span<float>(prefix + "rscale"),
-                        r.span<float>(prefix + "rnorm"), r.span<float>(prefix + "dscale"));
+    /// Symmetric int8 codes with per-dimension scales (or one scale), appending |decoded x|^2 to the row norms.
+    void encode_int8(const float* x, std::int8_t* d, const float* dim_scales, float scale) {
+        double n2 = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) {
+            const float s = dim_scales ? dim_scales[j] : scale;
+            d[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(x[j] / s), -127.0f, 127.0f));
+            const double v = static_cast<double>(d[j]) * s;
+            n2 += v * v;
+        }
+        row_norm2_.modify([&](auto& v) { v.push_back(static_cast<float>(n2)); });
     }
 
-private:
     template <class T>
     [[nodiscard]] const T* typed_row(std::size_t i) const noexcept {
         return reinterpret_cast<const T*>(bytes_.data()) + i * dim_;
@@ -279,19 +290,22 @@ private:
     }
 
     void fit_dimension_scales(DenseMatrixView<const float> rows) {
-        dim_scale_.assign(dim_, 0.0f);
-        for (std::size_t i = 0; i < rows.rows; ++i)
-            for (std::size_t j = 0; j < dim_; ++j) dim_scale_[j] = std::max(dim_scale_[j], std::fabs(rows.row_data(i)[j]));
-        for (float& s : dim_scale_) s = s > 0.0f ? s / 127.0f : 1.0f;
+        dim_scale_.modify([&](auto& scales) {
+            scales.assign(dim_, 0.0f);
+            for (std::size_t i = 0; i < rows.rows; ++i)
+                for (std::size_t j = 0; j < dim_; ++j) scales[j] = std::max(scales[j], std::fabs(rows.row_data(i)[j]));
+            for (float& s : scales) s = s > 0.0f ? s / 127.0f : 1.0f;
+        });
     }
 
     std::size_t dim_ = 0;
     VectorEncoding encoding_ = VectorEncoding::f32;
     std::size_t size_ = 0;
-    aligned_vector<std::uint8_t> bytes_;
-    std::vector<float> row_scale_;   // int8_per_vector
-    std::vector<float> row_norm2_;   // int8 encodings: |decoded x|^2
-    std::vector<float> dim_scale_;   // int8_per_dimension
+    // owned (built) or views into a mapped file (loaded); see io::Buffer
+    io::Buffer<std::uint8_t> bytes_;
+    io::Buffer<float> row_scale_;   // int8_per_vector
+    io::Buffer<float> row_norm2_;   // int8 encodings: |decoded x|^2
+    io::Buffer<float> dim_scale_;   // int8_per_dimension
 };
 
 }  // namespace sparsedense

@@ -220,6 +220,17 @@ public:
     [[nodiscard]] auto end() const noexcept { return view_.end(); }
     /// True when the data lives in a mapped file (not owned).
     [[nodiscard]] bool is_mapped() const noexcept { return keep_alive_ != nullptr; }
+    /// Changes the contents through fn(std::vector<T, AlignedAllocator<T>>&). A mapped buffer is first copied into
+    /// owned memory (copy on write: the file is never written through).
+    template <class Fn>
+    void modify(Fn&& fn) {
+        if (is_mapped()) {
+            owned_.assign(view_.begin(), view_.end());
+            keep_alive_.reset();
+        }
+        fn(owned_);
+        view_ = owned_;
+    }
     [[nodiscard]] std::size_t size_bytes() const noexcept { return view_.size_bytes(); }
 
 private:
