@@ -305,7 +305,7 @@ inline std::string alpha_text(double a) {
     // --- fusion: candidates once per query through the HybridSearcher (both lists at depth k0, exact-filled on
     // both sides), then fused with every parameter setting
     const HybridSearcher searcher(sparse, flat);
-    HybridSearchParams hp;
+    auto hp = searcher.default_params();
     hp.k0_sparse = hp.k0_dense = opt.k0;
     std::vector<FusionCandidates> candidates(nq);
     sparsedense::detail::parallel_for(nq, opt.threads, [&](std::size_t b, std::size_t e, std::size_t) {

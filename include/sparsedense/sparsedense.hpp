@@ -26,7 +26,7 @@
 #include "sparsedense/eval/metrics.hpp"
 #include "sparsedense/eval/run.hpp"
 #include "sparsedense/eval/trec.hpp"
-#include "sparsedense/hybrid/concepts.hpp"
+#include "sparsedense/core/retriever.hpp"
 #include "sparsedense/hybrid/fusion.hpp"
 #include "sparsedense/hybrid/hybrid_searcher.hpp"
 #include "sparsedense/hybrid/normalization.hpp"

@@ -18,7 +18,7 @@
 // hybrid searcher's exact fill uses it.
 //
 // Searchable is the part HybridSearcher needs (a user type with search(query, k, params, filter) fits it);
-// Retriever is the whole shape, which tests/core/retriever_shape.cpp checks for every index of the library.
+// Retriever is the whole shape, which tests/hybrid/retriever_shape.cpp checks for every index of the library.
 #pragma once
 
 #include <concepts>
