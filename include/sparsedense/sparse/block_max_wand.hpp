@@ -62,10 +62,17 @@ public:
 private:
     static bool by_doc(const Cursor* a, const Cursor* b) noexcept { return a->docid() < b->docid(); }
 
-    /// Insertion sort: few cursors change position per step.
+    /// Insertion sort: few cursors change position per step. (Shifting, not swapping: the compiler turns a swap of
+    /// neighbours into overlapping 16-byte loads and stores that stall store forwarding, twice slower here.)
     void sort_by_doc() {
-        for (std::size_t i = 1; i < order_.size(); ++i)
-            for (std::size_t j = i; j > 0 && by_doc(order_[j], order_[j - 1]); --j) std::swap(order_[j], order_[j - 1]);
+        Cursor** o = order_.data();
+        for (std::size_t i = 1; i < order_.size(); ++i) {
+            Cursor* const c = o[i];
+            const std::uint32_t d = c->docid();
+            std::size_t j = i;
+            for (; j > 0 && o[j - 1]->docid() > d; --j) o[j] = o[j - 1];
+            o[j] = c;
+        }
     }
 
     /// First position whose prefix of list bounds can reach `th`, or order_.size() when none can (done).

@@ -94,7 +94,7 @@ struct InvertedIndexSearchParams {
     /// Filtered search: when the filter accepts at most this fraction of the documents, score the accepted
     /// documents from the forward index instead of running `algorithm` (both plans are exact; 0 = never scan,
     /// 1 = always). The default is measured on splade-beir (docs/sparse.md).
-    double exact_scan_fraction = 0.01;
+    double exact_scan_fraction = 0.02;
 };
 
 namespace detail {
@@ -133,30 +133,6 @@ inline ExactScratch& exact_scratch() {
     thread_local ExactScratch scratch;
     return scratch;
 }
-
-/// Scatters a query into the scratch's dense vector (and, on request, its term bitset) for the lifetime of the
-/// object, leaving both all zero again afterwards (also on an exception).
-class ScatteredQuery {
-public:
-    ScatteredQuery(SparseVectorView<float> query, ExactScratch& s, bool mark_terms) : query_(query), s_(s), marked_(mark_terms) {
-        for (std::size_t i = 0; i < query.size(); ++i) s.qdense[query.ids[i]] = query.values[i];
-        if (marked_)
-            for (auto t : query.ids) s.query_terms[t >> 6] |= std::uint64_t{1} << (t & 63);
-    }
-    ~ScatteredQuery() {
-        for (auto t : query_.ids) s_.qdense[t] = 0.0f;
-        if (marked_)
-            for (auto t : query_.ids) s_.query_terms[t >> 6] = 0;
-    }
-    ScatteredQuery(const ScatteredQuery&) = delete;
-    ScatteredQuery& operator=(const ScatteredQuery&) = delete;
-    [[nodiscard]] const float* dense() const noexcept { return s_.qdense.data(); }
-
-private:
-    SparseVectorView<float> query_;
-    ExactScratch& s_;
-    bool marked_;
-};
 
 }  // namespace detail
 
@@ -239,7 +215,7 @@ public:
     }
     /// The posting lists and the forward index, as the query algorithms read them.
     [[nodiscard]] PostingLists posting_lists() const noexcept {
-        return {docs_, block_size_, term_offsets_, post_docs_, w_f32_, w_f16_, w_u8_, term_quant_, term_max_, term_min_,
+        return {docs_, block_size_, precision_, term_offsets_, post_docs_, w_f32_, w_f16_, w_u8_, term_quant_, term_max_, term_min_,
                 block_begin_, block_last_, block_max_, block_min_};
     }
     [[nodiscard]] ForwardIndexView forward_index() const noexcept { return {fwd_indptr_, fwd_ids_, fwd_values_}; }
@@ -256,8 +232,6 @@ private:
     static void check_params(const search_params_type& params);
     template <class Accept>
     void run_algorithm(ExactAlgorithm algorithm, const query_type& query, detail::ExactScratch& s, const Accept& accept) const;
-    template <class Cursor>
-    void open_cursors(const query_type& query, std::vector<Cursor>& cursors) const;
     void scan_accepted(const query_type& query, const IdFilter& filter, detail::ExactScratch& s) const;
 
     std::shared_ptr<detail::ArrayStore> store_ = std::make_shared<detail::ArrayStore>();
@@ -424,38 +398,27 @@ inline void InvertedIndex::check_params(const search_params_type& params) {
         raise(ErrorKind::invalid_argument, "InvertedIndex: exact_scan_fraction = ", params.exact_scan_fraction, " must be in [0, 1]");
 }
 
-template <class Cursor>
-void InvertedIndex::open_cursors(const query_type& query, std::vector<Cursor>& cursors) const {
-    const PostingLists lists = posting_lists();
-    cursors.clear();
-    for (std::size_t i = 0; i < query.size(); ++i) {
-        const std::uint32_t t = query.ids[i];
-        if (term_offsets_[t] == term_offsets_[t + 1]) continue;
-        cursors.emplace_back(lists, t, query.values[i], weight_error_bound(t));
-    }
-}
-
 template <class Accept>
 void InvertedIndex::run_algorithm(ExactAlgorithm algorithm, const query_type& query, detail::ExactScratch& s, const Accept& accept) const {
     with_weight_decoder(precision_, [&](auto decoder) {
         using Weights = typename decltype(decoder)::type;
         using Cursor = PostingCursor<Weights>;
         auto& storage = std::get<detail::ExactScratch::Cursors<Weights>>(s.cursors);
-        open_cursors(query, storage);
+        open_cursors(posting_lists(), query, storage);
         const std::span<Cursor> cursors(storage);
         const ScoreAccumulator acc{s.acc.data(), s.bits.data()};
         switch (algorithm) {
             case ExactAlgorithm::document_at_a_time: sparsedense::document_at_a_time(cursors, s.top, accept); break;
             case ExactAlgorithm::maxscore: {
                 if (cursors.empty()) break;
-                const detail::ScatteredQuery q(query, s, false);
+                const ScatteredQuery q(query, s.qdense);
                 sparsedense::maxscore(cursors, MaxScoreBuffers{s.by_bound, s.essential, s.prefix, acc}, ForwardScorer{forward_index(), q.dense()},
                                       score_slack(cursors, query.size()), precision_ == WeightPrecision::f32, docs_, s.top, accept);
                 break;
             }
             case ExactAlgorithm::block_max_wand: {
                 if (cursors.empty()) break;
-                const detail::ScatteredQuery q(query, s, false);
+                const ScatteredQuery q(query, s.qdense);
                 sparsedense::block_max_wand(cursors, std::get<detail::ExactScratch::Order<Weights>>(s.orders), ForwardScorer{forward_index(), q.dense()},
                                             score_slack(cursors, query.size()), s.top, accept);
                 break;
@@ -467,9 +430,9 @@ void InvertedIndex::run_algorithm(ExactAlgorithm algorithm, const query_type& qu
 
 /// The few-accepted-documents plan: every accepted document sharing a query term, scored from the forward index.
 inline void InvertedIndex::scan_accepted(const query_type& query, const IdFilter& filter, detail::ExactScratch& s) const {
-    const detail::ScatteredQuery q(query, s, true);
+    const ScatteredQuery q(query, s.qdense, s.query_terms);
     const ForwardIndexView forward = forward_index();
-    const std::uint64_t* terms = s.query_terms.data();
+    const std::uint64_t* terms = q.term_bits();
     filter.for_each_accepted(docs_, [&](std::uint64_t id) {
         const auto d = static_cast<std::uint32_t>(id);
         bool overlap = false;
@@ -524,14 +487,7 @@ inline InvertedIndex::PreparedQuery InvertedIndex::prepare(const query_type& que
 
 inline float InvertedIndex::weight_error_bound(std::uint32_t term) const {
     validate_id(term, dim_, "InvertedIndex: term id");
-    switch (precision_) {
-        case WeightPrecision::f16: {
-            const float m = std::max(std::fabs(term_max_[term]), std::fabs(term_min_[term]));
-            return m * 0x1p-11f + 0x1p-25f;
-        }
-        case WeightPrecision::u8: return term_quant_.empty() ? 0.0f : term_quant_[2 * term + 1] * 0.5f;
-        default: return 0.0f;
-    }
+    return posting_lists().weight_error(term);
 }
 
 inline double InvertedIndex::score_error_bound(const query_type& query) const {

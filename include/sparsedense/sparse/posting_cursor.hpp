@@ -12,8 +12,10 @@
 //   PostingCursor<W>    a cursor over one query term's list: the current document (docid(), kEndOfList when done),
 //                       next() / next_geq(target) (skipping whole blocks by their last id), the term's score bound
 //                       max_score() and its block-max counterpart (block_max_geq(target), block_max_score()).
+//   open_cursors()      one cursor per query term (PISA's make_*_cursors).
 //   ForwardIndexView    every document's terms and f32 weights: the exact score the pruned algorithms rescore with.
-//   ForwardScorer       a query scattered into a dense vector, scoring documents from the forward index.
+//   ScatteredQuery, ForwardScorer
+//                       a query scattered into a dense vector, scoring documents from the forward index.
 //   score_slack()       the one bound on float summation error the pruned algorithms add to their upper bounds.
 //
 // Idea. An algorithm only needs "where is this list, what does it score here, how much can it score at most",
@@ -29,6 +31,7 @@
 #include <limits>
 #include <span>
 #include <type_traits>
+#include <vector>
 
 #include "sparsedense/core/value_types.hpp"
 
@@ -41,6 +44,7 @@ inline constexpr std::uint32_t kEndOfList = std::numeric_limits<std::uint32_t>::
 struct PostingLists {
     std::size_t num_docs = 0;
     std::size_t block_size = 64;
+    WeightPrecision precision = WeightPrecision::f32;
     std::span<const std::uint64_t> offsets;      // dim + 1
     std::span<const std::uint32_t> docs;         // nnz, increasing within a list
     std::span<const float> w_f32;                // nnz when f32
@@ -51,6 +55,16 @@ struct PostingLists {
     std::span<const std::uint64_t> block_begin;  // dim + 1: first block of each term
     std::span<const std::uint32_t> block_last;   // last document id of each block
     std::span<const float> block_max, block_min; // per block, over true and stored weights
+
+    [[nodiscard]] bool empty_list(std::uint32_t t) const noexcept { return offsets[t] == offsets[t + 1]; }
+    /// Largest |stored - true| weight of term t (0 for f32; f16 rounds to 11 significant bits; u8 to step / 2).
+    [[nodiscard]] float weight_error(std::uint32_t t) const noexcept {
+        switch (precision) {
+            case WeightPrecision::f16: return std::max(std::fabs(term_max[t]), std::fabs(term_min[t])) * 0x1p-11f + 0x1p-25f;
+            case WeightPrecision::u8: return quant.empty() ? 0.0f : quant[2 * t + 1] * 0.5f;
+            default: return 0.0f;
+        }
+    }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -96,7 +110,7 @@ class PostingCursor {
 public:
     using weights_type = Weights;
 
-    PostingCursor(const PostingLists& lists, std::uint32_t term, float q, float weight_error) noexcept
+    PostingCursor(const PostingLists& lists, std::uint32_t term, float q) noexcept
         : docs_(lists.docs.data()),
           weights_(lists, term),
           pos_(lists.offsets[term]),
@@ -112,9 +126,11 @@ public:
           term_(term),
           q_(q),
           max_score_(positive_part_bound(q, lists.term_max[term], lists.term_min[term])),
-          error_(std::fabs(q) * weight_error),
+          error_(std::fabs(q) * lists.weight_error(term)),
           abs_bound_(std::fabs(static_cast<double>(q)) *
-                     std::max(std::fabs(static_cast<double>(lists.term_max[term])), std::fabs(static_cast<double>(lists.term_min[term])))) {}
+                     std::max(std::fabs(static_cast<double>(lists.term_max[term])), std::fabs(static_cast<double>(lists.term_min[term])))) {
+        sync();
+    }
 
     // --- the term
     [[nodiscard]] std::uint32_t term() const noexcept { return term_; }
@@ -127,27 +143,38 @@ public:
     [[nodiscard]] double abs_bound() const noexcept { return abs_bound_; }
 
     // --- position in the list
-    [[nodiscard]] std::uint32_t docid() const noexcept { return pos_ < end_ ? docs_[pos_] : kEndOfList; }
+    /// Current document (cached, as PISA's cursors do: the pruned algorithms compare it far more often than they move).
+    [[nodiscard]] std::uint32_t docid() const noexcept { return cur_; }
     /// q * stored weight of the current posting (the cursor must not be done).
     [[nodiscard]] float score() const noexcept { return q_ * weights_(pos_); }
-    void next() noexcept { ++pos_; }
+    void next() noexcept {
+        ++pos_;
+        sync();
+    }
     /// Moves to the first posting with document >= target, skipping whole blocks whose last id is below it.
     void next_geq(std::uint32_t target) noexcept {
         block_max_geq(target);
         if (blk_ == blk_end_) {
-            pos_ = end_;
+            exhaust();
             return;
         }
         const std::uint64_t first = list_begin_ + (blk_ - first_blk_) * block_size_;
         if (pos_ < first) pos_ = first;
         while (pos_ < end_ && docs_[pos_] < target) ++pos_;
+        sync();
     }
     /// Moves past the last posting.
-    void exhaust() noexcept { pos_ = end_; }
+    void exhaust() noexcept {
+        pos_ = end_;
+        cur_ = kEndOfList;
+    }
     /// Raw access for the exhaustive loops: postings position() .. end() of doc_ids() decoded by weights().
     [[nodiscard]] std::uint64_t position() const noexcept { return pos_; }
     [[nodiscard]] std::uint64_t end() const noexcept { return end_; }
-    void set_position(std::uint64_t p) noexcept { pos_ = p; }
+    void set_position(std::uint64_t p) noexcept {
+        pos_ = p;
+        sync();
+    }
     [[nodiscard]] const std::uint32_t* doc_ids() const noexcept { return docs_; }
     [[nodiscard]] const Weights& weights() const noexcept { return weights_; }
 
@@ -165,6 +192,9 @@ public:
     [[nodiscard]] std::uint32_t block_last_docid() const noexcept { return block_last_[blk_]; }
 
 private:
+    void sync() noexcept { cur_ = pos_ < end_ ? docs_[pos_] : kEndOfList; }
+
+    std::uint32_t cur_ = kEndOfList;
     const std::uint32_t* docs_;
     Weights weights_;
     std::uint64_t pos_, end_, list_begin_;
@@ -177,6 +207,15 @@ private:
     float q_, max_score_, error_;
     double abs_bound_;
 };
+
+/// Opens one cursor per query term with a non-empty list, in query order (ascending term id), into `cursors`
+/// (cleared first; reserve the query size once and this allocates nothing).
+template <class Cursor, class Query>
+void open_cursors(const PostingLists& lists, const Query& query, std::vector<Cursor>& cursors) {
+    cursors.clear();
+    for (std::size_t i = 0; i < query.size(); ++i)
+        if (!lists.empty_list(query.ids[i])) cursors.emplace_back(lists, query.ids[i], query.values[i]);
+}
 
 /// Bound on the float rounding error of any score the cursors can sum: a score is a sum of at most `query_size`
 /// products, each at most abs_bound() in magnitude, so its error is below sum(abs_bound) * (query_size + 2) * 2^-23.
@@ -222,6 +261,33 @@ struct ForwardIndexView {
         overlap = (any & 1u) != 0;
         return s;
     }
+};
+
+/// Scatters a sparse query into a dense vector (and, when given, its terms into a bitset) for the lifetime of the
+/// object, and zeroes them again afterwards (also on an exception): buffers stay all zero between queries.
+class ScatteredQuery {
+public:
+    template <class Query>
+    ScatteredQuery(const Query& query, std::span<float> dense, std::span<std::uint64_t> term_bits = {})
+        : ids_(query.ids), dense_(dense), bits_(term_bits) {
+        for (std::size_t i = 0; i < query.size(); ++i) dense_[ids_[i]] = query.values[i];
+        if (!bits_.empty())
+            for (auto t : ids_) bits_[t >> 6] |= std::uint64_t{1} << (t & 63);
+    }
+    ~ScatteredQuery() {
+        for (auto t : ids_) dense_[t] = 0.0f;
+        if (!bits_.empty())
+            for (auto t : ids_) bits_[t >> 6] = 0;
+    }
+    ScatteredQuery(const ScatteredQuery&) = delete;
+    ScatteredQuery& operator=(const ScatteredQuery&) = delete;
+    [[nodiscard]] const float* dense() const noexcept { return dense_.data(); }
+    [[nodiscard]] const std::uint64_t* term_bits() const noexcept { return bits_.data(); }
+
+private:
+    std::span<const std::uint32_t> ids_;
+    std::span<float> dense_;
+    std::span<std::uint64_t> bits_;
 };
 
 /// A query scattered into a dense vector, scoring documents exactly from the forward index (the pruned
