@@ -62,10 +62,22 @@ TEST_CASE("sparse search allocates nothing after warm-up", "[sparse][allocation]
         for (auto a : algorithms) exact.search_into(queries.row(q), 10, out, {a});
         clustered.search_into(queries.row(q), 10, out, sp);
     }
+    // filtered: a bitset and a predicate, through the lists (fraction 0) and the scan of accepted ids (fraction 1)
+    IdBitset bits(docs.rows());
+    for (std::uint64_t id = 0; id < docs.rows(); id += 3) bits.set(id);
+    const auto odd = [](std::uint64_t id) { return id % 2 == 1; };
+    const IdFilter filters[] = {IdFilter(bits), IdFilter::predicate(odd)};
+    auto filtered = [&](std::size_t q) {
+        for (const auto& f : filters)
+            for (double fraction : {0.0, 1.0})
+                for (auto a : algorithms) exact.search_into(queries.row(q), 10, out, {a, fraction}, f);
+    };
+    for (std::size_t q = 0; q < queries.rows(); ++q) filtered(q);
     const long long before = allocations.load();
     for (std::size_t q = 0; q < queries.rows(); ++q) {
         for (auto a : algorithms) exact.search_into(queries.row(q), 10, out, {a});
         clustered.search_into(queries.row(q), 10, out, sp);
+        filtered(q);
     }
     REQUIRE(allocations.load() == before);
     REQUIRE(!out.empty());

@@ -39,6 +39,18 @@ TEST_CASE("exact index: save/load round trip at every precision, damaged files t
         for (std::size_t q = 0; q < queries.rows(); ++q)
             for (auto algo : {ExactAlgorithm::maxscore, ExactAlgorithm::block_max_wand, ExactAlgorithm::term_at_a_time, ExactAlgorithm::document_at_a_time})
                 REQUIRE(loaded.search(queries.row(q), 10, {algo}) == index.search(queries.row(q), 10, {algo}));
+        // the loaded (mapped) index filters and prepares queries as the built one does
+        const auto every_third = [](std::uint64_t id) { return id % 3 == 0; };
+        const auto scorer = loaded.prepare(queries.row(1));
+        for (double fraction : {0.0, 1.0}) {
+            InvertedIndexSearchParams sp;
+            sp.exact_scan_fraction = fraction;
+            const auto hits = loaded.search(queries.row(1), 10, sp, IdFilter::predicate(every_third));
+            REQUIRE(hits == index.search(queries.row(1), 10, sp, IdFilter::predicate(every_third)));
+            for (const auto& h : hits) REQUIRE(h.id % 3 == 0);
+        }
+        for (std::uint32_t d = 0; d < docs.rows(); d += 11) REQUIRE(scorer(d) == index.prepare(queries.row(1))(d));
+        REQUIRE(InvertedIndex::kFormatVersion == 1);
         // overwrite in place (atomic rename over the old file)
         index.save(path);
         REQUIRE(InvertedIndex::load(path).search(queries.row(0), 5) == index.search(queries.row(0), 5));
