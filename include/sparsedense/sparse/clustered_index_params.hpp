@@ -63,7 +63,7 @@ struct ClusteredInvertedIndexSearchParams {
     /// Filtered search: when the filter accepts at most this fraction of the documents, the accepted ones are scored
     /// exactly from the forward index (the result then equals brute force on the stored weights) instead of
     /// traversing the blocks. Default chosen on splade-beir (docs/sparse.md, "Filtered search").
-    double exact_scan_fraction = 0.05;
+    double exact_scan_fraction = 0.02;
 };
 
 }  // namespace sparsedense
