@@ -6,6 +6,11 @@
 // query at a time on one thread, queries per second, index bytes and build seconds. With --threads > 1, batch rows
 // (search_batch over all queries) are added. --csv prints the standard columns
 //   system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads
+// (then p99_us, index_bytes). --filter-selectivity 1,0.1,0.01,0.001 adds, for every clustered configuration, one row
+// per selectivity: the search under a random bitset filter accepting that fraction of the documents (fixed seed),
+// recall@10 against the exact top-10 among the accepted documents (brute force), latency; the CSV then gains a last
+// column, filter_selectivity (empty on unfiltered rows). --exact-scan-fraction sweeps the plan threshold
+// (ClusteredInvertedIndexSearchParams::exact_scan_fraction; 0 = always traverse, 1 = always scan when filtered).
 //
 // Examples:
 //   sparse_bench                                   (synthetic 50,000 docs, 500 queries; about a minute)
@@ -14,6 +19,7 @@
 //   sparse_bench --synthetic-docs 1000000 --lambda 2000 --query-cut 8,10 --heap-factor 0.8,0.9
 #include <algorithm>
 #include <cstdio>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,6 +44,7 @@ const char* usage =
     "                    [--summary-terms S (cap on block summary size; default 0 = none)]\n"
     "                    [--exact-algorithms taat,maxscore,bmw,daat] [--max-queries N]\n"
     "                    [--traversal best-first,first-list-sorted,list-by-list]\n"
+    "                    [--filter-selectivity S[,S..] (e.g. 1,0.1,0.01,0.001)] [--exact-scan-fraction F[,F..]]\n"
     "Without --corpus, a seeded SPLADE-like corpus is generated (default 50,000 documents, 500 queries).";
 
 std::string fmt(double x) {
@@ -85,6 +92,84 @@ Timing time_single(std::size_t nq, std::size_t repeat, SearchFn&& search) {
     return timing;
 }
 
+/// The filter of one selectivity: a random bitset accepting about `fraction` of the documents (fixed seed), and the
+/// exact top-k among them for every query (brute force over the accepted rows: a candidate shares a query term).
+struct FilterCase {
+    double fraction = 1;
+    IdBitset bits;
+    std::vector<SearchResults<>> truth;
+};
+
+FilterCase make_filter_case(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, double fraction, std::size_t k,
+                            const DenseMatrix<std::int32_t>& unfiltered_truth) {
+    FilterCase c;
+    c.fraction = fraction;
+    c.bits = IdBitset(corpus.rows());
+    std::mt19937_64 rng(20261205);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (std::size_t d = 0; d < corpus.rows(); ++d)
+        if (u(rng) < fraction) c.bits.set(d);
+    c.truth.resize(queries.rows());
+    if (fraction >= 1.0) {  // every document accepted: the unfiltered ground truth
+        for (std::size_t q = 0; q < queries.rows(); ++q)
+            for (std::size_t i = 0; i < k; ++i)
+                if (unfiltered_truth.row(q)[i] >= 0) c.truth[q].push_back({static_cast<std::uint32_t>(unfiltered_truth.row(q)[i]), 0.0f});
+        return c;
+    }
+    std::vector<float> qd(corpus.cols, 0.0f);
+    std::vector<std::uint8_t> in_query(corpus.cols, 0);
+    for (std::size_t q = 0; q < queries.rows(); ++q) {
+        const auto query = queries.row(q);
+        for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = query.values[i], in_query[query.ids[i]] = 1;
+        TopKCollector<> top(k);
+        c.bits.view().for_each_below(corpus.rows(), [&](std::uint64_t d) {
+            const auto row = corpus.row(static_cast<std::size_t>(d));
+            float sc = 0.0f;
+            bool any = false;
+            for (std::size_t i = 0; i < row.size(); ++i)
+                if (in_query[row.ids[i]]) sc += qd[row.ids[i]] * row.values[i], any = true;
+            if (any) top.push(static_cast<std::uint32_t>(d), sc);
+        });
+        c.truth[q] = top.sorted();
+        for (std::size_t i = 0; i < query.size(); ++i) qd[query.ids[i]] = 0.0f, in_query[query.ids[i]] = 0;
+    }
+    return c;
+}
+
+/// Mean over queries of |found & truth| / |truth| (queries with an empty filtered truth are skipped).
+double filtered_recall(const std::vector<SearchResults<>>& results, const std::vector<SearchResults<>>& truth, std::size_t k) {
+    double total = 0;
+    std::size_t counted = 0;
+    for (std::size_t q = 0; q < results.size(); ++q) {
+        const std::size_t n = std::min(k, truth[q].size());
+        if (n == 0) continue;
+        std::size_t hit = 0;
+        for (std::size_t i = 0; i < std::min(k, results[q].size()); ++i)
+            for (std::size_t j = 0; j < n; ++j) hit += results[q][i].id == truth[q][j].id;
+        total += static_cast<double>(hit) / static_cast<double>(n);
+        ++counted;
+    }
+    return counted ? total / static_cast<double>(counted) : 1.0;
+}
+
+/// Emits a row; with filter rows in the run, the CSV gains a last column (the selectivity, empty when unfiltered).
+void emit_row(ResultTable& table, const ResultRow& row, bool csv, bool filter_column, double selectivity = -1) {
+    if (!csv || !filter_column) return table.emit(row, csv);
+    char* text = nullptr;
+    std::size_t size = 0;
+    std::FILE* mem = open_memstream(&text, &size);
+    ResultTable::print_csv_row(row, mem);
+    std::fclose(mem);
+    std::string line(text, size);
+    std::free(text);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    if (selectivity >= 0) line += "," + fmt(selectivity);
+    else line += ",";
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    table.add(row);
+}
+
 std::vector<double> list_or(const Arguments& args, const std::string& name, std::vector<double> fallback) {
     auto v = args.get_list(name);
     return v.empty() ? fallback : v;
@@ -96,7 +181,8 @@ int main(int argc, char** argv) {
     Arguments args(argc, argv,
                    {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
                     "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
-                    "--exact-algorithms", "--max-queries", "--seed", "--summary-terms", "--traversal"},
+                    "--exact-algorithms", "--max-queries", "--seed", "--summary-terms", "--traversal", "--filter-selectivity",
+                    "--exact-scan-fraction"},
                    {"--csv", "--global-threshold"}, usage);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
     try {
@@ -105,7 +191,20 @@ int main(int argc, char** argv) {
         const std::size_t threads = static_cast<std::size_t>(std::max<long long>(1, args.get_int("--threads", 1)));
         const std::size_t repeat = static_cast<std::size_t>(std::max<long long>(1, args.get_int("--repeat", 1)));
         std::FILE* log = csv ? stderr : stdout;
-        if (csv) ResultTable::print_csv_header();
+        const auto selectivities = args.get_list("--filter-selectivity");
+        const bool filter_column = !selectivities.empty();
+        if (csv && !filter_column) ResultTable::print_csv_header();
+        if (csv && filter_column) {
+            char* text = nullptr;
+            std::size_t size = 0;
+            std::FILE* mem = open_memstream(&text, &size);
+            ResultTable::print_csv_header(mem);
+            std::fclose(mem);
+            std::string header(text, size);
+            std::free(text);
+            header.pop_back();
+            std::printf("%s,filter_selectivity\n", header.c_str());
+        }
 
         CsrMatrix<float> corpus, queries;
         std::string data_name;
@@ -161,6 +260,14 @@ int main(int argc, char** argv) {
                 for (std::size_t i = 0; i < k; ++i) truth.row(q)[i] = i < gt[q].size() ? static_cast<std::int32_t>(gt[q][i].id) : -1;
         }
         const std::size_t rk = std::min<std::size_t>(10, k);
+        std::vector<FilterCase> filter_cases;
+        for (double f : selectivities) {
+            if (!(f > 0.0 && f <= 1.0)) args.die("--filter-selectivity values must be in (0, 1]");
+            Timer ft;
+            filter_cases.push_back(make_filter_case(corpus, queries, f, rk, truth));
+            std::fprintf(log, "filter %g: %zu documents accepted; filtered ground truth in %.1f s\n", f, filter_cases.back().bits.count(), ft.seconds());
+        }
+        const auto scan_fractions = list_or(args, "--exact-scan-fraction", {ClusteredInvertedIndexSearchParams{}.exact_scan_fraction});
 
         struct ExactRun {
             const char* name;
@@ -192,7 +299,7 @@ int main(int argc, char** argv) {
                 best_exact_us = row.us_per_query;
                 best_exact_name = run.name;
             }
-            table.emit(row, csv);
+            emit_row(table, row, csv, filter_column);
         }
         if (threads > 1) {
             ResultRow row;
@@ -204,7 +311,7 @@ int main(int argc, char** argv) {
             Timer t;
             const auto results = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
             const double seconds = t.seconds();
-            table.emit(batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv);
+            emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
         }
 
         // ---------------- clustered index: every build configuration x every search configuration
@@ -289,13 +396,26 @@ int main(int argc, char** argv) {
                                 best_clustered_us = row.us_per_query;
                                 best_clustered = bp + " " + row.search_params;
                             }
-                            table.emit(row, csv);
+                            emit_row(table, row, csv, filter_column);
                             if (threads > 1) {
                                 Timer t;
                                 const auto results = index.search_batch(queries, k, sp, threads);
                                 const double seconds = t.seconds();
-                                table.emit(batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv);
+                                emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
                             }
+                            for (const auto& fc : filter_cases)
+                                for (double scan : scan_fractions) {
+                                    ClusteredInvertedIndexSearchParams fp = sp;
+                                    fp.exact_scan_fraction = scan;
+                                    const IdFilter filter(fc.bits);
+                                    auto ft = time_single(nq, repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, fp, filter); });
+                                    ResultRow frow = row;
+                                    frow.search_params = row.search_params + ",filter=" + fmt(fc.fraction) +
+                                                         (scan_fractions.size() > 1 || args.has("--exact-scan-fraction") ? ",exact_scan_fraction=" + fmt(scan) : "");
+                                    ft.fill(frow, truth.view(), rk);
+                                    frow.recall_at_10 = filtered_recall(ft.results, fc.truth, rk);
+                                    emit_row(table, frow, csv, filter_column, fc.fraction);
+                                }
                         }
                 }
         if (!csv) {

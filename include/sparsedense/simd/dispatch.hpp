@@ -19,6 +19,7 @@
 
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/simd/cpu_features.hpp"
+#include "sparsedense/simd/forward_record.hpp"
 
 namespace sparsedense::simd {
 
@@ -48,6 +49,7 @@ struct KernelTable {
     std::int32_t (*dot_u8)(const std::uint8_t*, const std::uint8_t*, std::size_t) noexcept;
     std::int32_t (*dot_u8_i8)(const std::uint8_t*, const std::int8_t*, std::size_t) noexcept;
     float (*sparse_dot_dense)(const std::uint32_t*, const float*, std::size_t, const float*) noexcept;
+    const ForwardRecordKernels* forward_record;  ///< simd/forward_record.hpp
 };
 
 }  // namespace sparsedense::simd
@@ -60,6 +62,7 @@ const KernelTable* table_for(SimdLevel level) noexcept;
 #else
 #include "sparsedense/simd/detail/scalar_kernels.hpp"
 #include "sparsedense/simd/detail/sse_kernels.hpp"
+#include "sparsedense/simd/detail/forward_record_kernels.hpp"
 #if SPARSEDENSE_X86
 #include "sparsedense/simd/detail/avx2_kernels.hpp"
 #include "sparsedense/simd/detail/avx512_kernels.hpp"
@@ -76,18 +79,23 @@ namespace sparsedense::simd::detail {
 inline constexpr KernelTable scalar_table{SimdLevel::scalar, false, SPARSEDENSE_FLOAT_KERNELS(scalar),
                                           &scalar::int_dot<std::int8_t, std::int8_t>,
                                           &scalar::int_dot<std::uint8_t, std::uint8_t>,
-                                          &scalar::int_dot<std::uint8_t, std::int8_t>, &scalar::sparse_dot_dense};
+                                          &scalar::int_dot<std::uint8_t, std::int8_t>, &scalar::sparse_dot_dense,
+                                          &scalar::forward_record_kernels};
 #if defined(__SSE2__)
 inline constexpr KernelTable sse_table{SimdLevel::sse,  false, SPARSEDENSE_FLOAT_KERNELS(sse), &sse::dot_i8,
-                                       &sse::dot_u8,    &sse::dot_u8_i8, &scalar::sparse_dot_dense};
+                                       &sse::dot_u8,    &sse::dot_u8_i8, &scalar::sparse_dot_dense,
+                                       &scalar::forward_record_kernels};
 #endif
 #if SPARSEDENSE_X86
 inline constexpr KernelTable avx2_table{SimdLevel::avx2, false, SPARSEDENSE_FLOAT_KERNELS(avx2), &avx2::dot_i8,
-                                        &avx2::dot_u8,   &avx2::dot_u8_i8, &avx2::sparse_dot_dense};
+                                        &avx2::dot_u8,   &avx2::dot_u8_i8, &avx2::sparse_dot_dense,
+                                        &avx2::forward_record_kernels};
 inline constexpr KernelTable avx512_table{SimdLevel::avx512, false, SPARSEDENSE_FLOAT_KERNELS(avx512), &avx512::dot_i8,
-                                          &avx512::dot_u8,   &avx512::dot_u8_i8, &avx512::sparse_dot_dense};
+                                          &avx512::dot_u8,   &avx512::dot_u8_i8, &avx512::sparse_dot_dense,
+                                          &avx512::forward_record_kernels};
 inline constexpr KernelTable avx512_vnni_table{SimdLevel::avx512, true, SPARSEDENSE_FLOAT_KERNELS(avx512), &avx512::dot_i8_vnni,
-                                               &avx512::dot_u8_vnni, &avx512::dot_u8_i8_vnni, &avx512::sparse_dot_dense};
+                                               &avx512::dot_u8_vnni, &avx512::dot_u8_i8_vnni, &avx512::sparse_dot_dense,
+                                               &avx512::forward_record_kernels};
 #endif
 #undef SPARSEDENSE_FLOAT_KERNELS
 

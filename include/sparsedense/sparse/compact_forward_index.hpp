@@ -10,13 +10,10 @@
 //   padded to 4 bytes, then the n values (f32, f16, or u8 codes with value = offset + step * code, per document).
 // A document is addressed by a 64-bit "location" = word offset << 24 | n, which the clustered index stores in its
 // postings, so scoring a posting needs no id -> offset lookup; prefetch(location) pulls the record's cache lines.
-// score(location, qdense) is the inner product with a dense query (the query scattered once into a
-// dimension-sized array): a gather per 16 terms with AVX-512, an unrolled F16C loop with AVX2, scalar otherwise
-// (run-time dispatched).
+// scorer() is the inner product of a record with a dense query (the query scattered once into a dimension-sized
+// array): the forward-record kernel of simd/forward_record.hpp at the active SIMD level (the library's one dispatch).
 // Limits: up to 2^24 - 1 terms per document and 2^40 words (4 TiB) of records.
 #pragma once
-
-#include "sparsedense/simd/detail/target_region.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -32,11 +29,8 @@
 #include "sparsedense/core/sparse_vector.hpp"
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/simd/dispatch.hpp"
+#include "sparsedense/simd/forward_record.hpp"
 #include "sparsedense/core/parallel.hpp"
-
-#if SPARSEDENSE_X86
-#include <immintrin.h>
-#endif
 
 namespace sparsedense {
 
@@ -58,135 +52,12 @@ struct ForwardLayout {
     [[nodiscard]] std::size_t record_words(std::size_t n) const noexcept {
         return header_words() + (id_bytes(n) + value_bytes(n) + 3) / 4;
     }
-    /// 0..5: (u16 | u32 ids) x (f32 | f16 | u8)
-    [[nodiscard]] int kind() const noexcept { return (wide_ids ? 3 : 0) + static_cast<int>(values); }
+    /// 0..5: (u16 | u32 ids) x (f32 | f16 | u8), as simd::forward_record_kind numbers them
+    [[nodiscard]] int kind() const noexcept { return simd::forward_record_kind(wide_ids, values); }
 };
 
-template <class Id, class Value>
-struct RecordView {
-    const Id* ids;
-    const Value* values;
-    float offset, step;  // u8 only
-};
-
-template <class Id, class Value>
-inline RecordView<Id, Value> record_view(const std::uint32_t* rec, std::size_t n) noexcept {
-    RecordView<Id, Value> r{};
-    std::size_t header = 0;
-    if constexpr (std::is_same_v<Value, std::uint8_t>) {
-        std::memcpy(&r.offset, rec, 4);
-        std::memcpy(&r.step, rec + 1, 4);
-        header = 2;
-    }
-    const auto* base = reinterpret_cast<const unsigned char*>(rec + header);
-    r.ids = reinterpret_cast<const Id*>(base);
-    r.values = reinterpret_cast<const Value*>(base + ((sizeof(Id) * n + 3) & ~std::size_t{3}));
-    return r;
-}
-
-/// Scalar record score against a dense query (ascending term order, one product at a time).
-template <class Id, class Value>
-inline float score_record_scalar(const std::uint32_t* rec, std::size_t n, const float* qd) noexcept {
-    const auto r = record_view<Id, Value>(rec, n);
-    if constexpr (std::is_same_v<Value, std::uint8_t>) {
-        float qs = 0.0f, s = 0.0f;
-        for (std::size_t i = 0; i < n; ++i) {
-            const float q = qd[r.ids[i]];
-            qs += q;
-            s += q * static_cast<float>(r.values[i]);
-        }
-        return r.offset * qs + r.step * s;
-    } else {
-        float s = 0.0f;
-        for (std::size_t i = 0; i < n; ++i) s += qd[r.ids[i]] * to_float(r.values[i]);
-        return s;
-    }
-}
-
-#if SPARSEDENSE_X86
-SPARSEDENSE_AVX512_REGION_BEGIN
-
-/// AVX-512 record score: 16 terms per step, masked tail; ids widened to 32 bits for the gather.
-template <class Id, class Value>
-inline float score_record_avx512(const std::uint32_t* rec, std::size_t n, const float* qd) noexcept {
-    const auto r = record_view<Id, Value>(rec, n);
-    __m512 acc = _mm512_setzero_ps(), qsum = _mm512_setzero_ps();
-    for (std::size_t i = 0; i < n; i += 16) {
-        const std::size_t left = n - i;
-        const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
-        __m512i idx;
-        if constexpr (sizeof(Id) == 2) idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r.ids + i));
-        else idx = _mm512_maskz_loadu_epi32(m, r.ids + i);
-        const __m512 q = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, qd, 4);
-        __m512 v;
-        if constexpr (std::is_same_v<Value, float>) v = _mm512_maskz_loadu_ps(m, r.values + i);
-        else if constexpr (std::is_same_v<Value, float16>) v = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, r.values + i));
-        else {
-            v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, r.values + i)));
-            qsum = _mm512_add_ps(qsum, q);
-        }
-        acc = _mm512_fmadd_ps(q, v, acc);
-    }
-    if constexpr (std::is_same_v<Value, std::uint8_t>) return r.offset * _mm512_reduce_add_ps(qsum) + r.step * _mm512_reduce_add_ps(acc);
-    else return _mm512_reduce_add_ps(acc);
-}
-
-SPARSEDENSE_TARGET_REGION_END
-#endif
-
-#if SPARSEDENSE_X86
-SPARSEDENSE_AVX2_REGION_BEGIN
-
-/// Record score one term at a time with four independent accumulators and hardware f16 conversion (F16C): the
-/// AVX2-level kernel (the portable scalar one converts f16 in software and is 3x slower per document). On Zen 4 it
-/// is also 15-25% faster per document than the AVX-512 gather kernel in isolation, but inside a search, where
-/// forward-index reads dominate, the two measure alike, so the AVX-512 level keeps the gather kernel.
-template <class Id, class Value>
-inline float score_record_unrolled(const std::uint32_t* rec, std::size_t n, const float* qd) noexcept {
-    const auto r = record_view<Id, Value>(rec, n);
-    auto value = [&](std::size_t i) -> float {
-        if constexpr (std::is_same_v<Value, float16>) return _cvtsh_ss(r.values[i].bits);
-        else return static_cast<float>(r.values[i]);
-    };
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += qd[r.ids[i]] * value(i);
-        s1 += qd[r.ids[i + 1]] * value(i + 1);
-        s2 += qd[r.ids[i + 2]] * value(i + 2);
-        s3 += qd[r.ids[i + 3]] * value(i + 3);
-    }
-    for (; i < n; ++i) s0 += qd[r.ids[i]] * value(i);
-    const float s = (s0 + s1) + (s2 + s3);
-    if constexpr (std::is_same_v<Value, std::uint8_t>) {
-        float q0 = 0.0f, q1 = 0.0f;
-        std::size_t j = 0;
-        for (; j + 2 <= n; j += 2) {
-            q0 += qd[r.ids[j]];
-            q1 += qd[r.ids[j + 1]];
-        }
-        if (j < n) q0 += qd[r.ids[j]];
-        return r.offset * (q0 + q1) + r.step * s;
-    } else {
-        return s;
-    }
-}
-
-SPARSEDENSE_TARGET_REGION_END
-#endif
-
-using RecordScorer = float (*)(const std::uint32_t*, std::size_t, const float*) noexcept;
-
-template <class Id, class Value>
-inline RecordScorer pick_scorer(simd::SimdLevel level) noexcept {
-#if SPARSEDENSE_X86
-    if (level == simd::SimdLevel::avx512) return &score_record_avx512<Id, Value>;
-    if (level >= simd::SimdLevel::avx2) return &score_record_unrolled<Id, Value>;
-#else
-    (void)level;
-#endif
-    return &score_record_scalar<Id, Value>;
-}
+/// A record scorer of the active SIMD level (simd/forward_record.hpp).
+using RecordScorer = simd::ForwardRecordScorer;
 
 }  // namespace detail
 
@@ -228,17 +99,7 @@ public:
     }
 
     /// The scoring kernel for this layout at the active SIMD level.
-    [[nodiscard]] detail::RecordScorer scorer() const noexcept {
-        const simd::SimdLevel level = simd::active_simd_level();
-        switch (layout_.kind()) {
-            case 0: return detail::pick_scorer<std::uint16_t, float>(level);
-            case 1: return detail::pick_scorer<std::uint16_t, float16>(level);
-            case 2: return detail::pick_scorer<std::uint16_t, std::uint8_t>(level);
-            case 3: return detail::pick_scorer<std::uint32_t, float>(level);
-            case 4: return detail::pick_scorer<std::uint32_t, float16>(level);
-            default: return detail::pick_scorer<std::uint32_t, std::uint8_t>(level);
-        }
-    }
+    [[nodiscard]] detail::RecordScorer scorer() const noexcept { return simd::kernels().forward_record->by_kind[layout_.kind()]; }
 
     /// Calls fn(term id, stored value as float) for every term of a document, in ascending term order.
     template <class Fn>
@@ -249,7 +110,7 @@ public:
         auto run = [&](auto id_tag, auto value_tag) {
             using Id = decltype(id_tag);
             using Value = decltype(value_tag);
-            const auto r = detail::record_view<Id, Value>(rec, n);
+            const auto r = simd::forward_record_view<Id, Value>(rec, n);
             for (std::size_t i = 0; i < n; ++i) {
                 if constexpr (std::is_same_v<Value, std::uint8_t>) fn(static_cast<std::uint32_t>(r.ids[i]), r.offset + r.step * static_cast<float>(r.values[i]));
                 else fn(static_cast<std::uint32_t>(r.ids[i]), to_float(r.values[i]));
