@@ -35,7 +35,7 @@
 #include "sparsedense/core/search_result.hpp"
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
-#include "sparsedense/dense/detail/fast_scan_kernels.hpp"
+#include "sparsedense/simd/pq_kernels.hpp"
 #include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/dense/metric.hpp"
@@ -188,8 +188,8 @@ public:
             list.ids[pos] = list.ids[last];
             list.ids.pop_back();
             if (params_.nbits == 4) {
-                const std::size_t bb = detail::fast_scan::block_bytes(params_.m);
-                for (std::size_t s = 0; s < params_.m; ++s) detail::fast_scan::set_code(list.codes.data() + (last / 32) * bb, last % 32, s, 0);
+                const std::size_t bb = simd::fast_scan_layout::block_bytes(params_.m);
+                for (std::size_t s = 0; s < params_.m; ++s) simd::fast_scan_layout::set_code(list.codes.data() + (last / 32) * bb, last % 32, s, 0);
                 list.codes.resize(((list.ids.size() + 31) / 32) * bb);
             } else {
                 list.codes.resize(list.ids.size() * params_.m);
@@ -273,7 +273,7 @@ public:
         std::vector<std::uint8_t> seen(external.size(), 0);
         for (std::size_t l = 0; l < lists.size(); ++l) {
             const auto& list = lists[l];
-            const std::size_t want = params.nbits == 4 ? ((list.ids.size() + 31) / 32) * detail::fast_scan::block_bytes(params.m)
+            const std::size_t want = params.nbits == 4 ? ((list.ids.size() + 31) / 32) * simd::fast_scan_layout::block_bytes(params.m)
                                                        : list.ids.size() * params.m;
             if (list.codes.size() != want) bad("list codes");
             for (std::uint32_t id : list.ids) {
@@ -497,7 +497,7 @@ private:
             for (std::size_t i = 0; i < residual.rows(); ++i)
                 for (std::size_t j = 0; j < dim_; ++j) residual[i][j] -= centroids_[assign[i]][j];
         const auto codes = pq_.encode(residual.view(), params_.threads);
-        const std::size_t m = params_.m, bb = detail::fast_scan::block_bytes(m);
+        const std::size_t m = params_.m, bb = simd::fast_scan_layout::block_bytes(m);
         const std::size_t base = external_.size();
         for (std::size_t i = 0; i < x.rows(); ++i) {
             List& list = lists_[assign[i]];
@@ -505,7 +505,7 @@ private:
             if (params_.nbits == 4) {
                 if (pos % 32 == 0) list.codes.resize(list.codes.size() + bb, 0);
                 std::uint8_t* block = list.codes.data() + (pos / 32) * bb;
-                for (std::size_t s = 0; s < m; ++s) detail::fast_scan::set_code(block, pos % 32, s, codes[i * m + s]);
+                for (std::size_t s = 0; s < m; ++s) simd::fast_scan_layout::set_code(block, pos % 32, s, codes[i * m + s]);
             } else {
                 list.codes.insert(list.codes.end(), codes.begin() + i * m, codes.begin() + (i + 1) * m);
             }
@@ -526,10 +526,10 @@ private:
     void copy_code(List& list, std::size_t from, std::size_t to) {
         const std::size_t m = params_.m;
         if (params_.nbits == 4) {
-            const std::size_t bb = detail::fast_scan::block_bytes(m);
+            const std::size_t bb = simd::fast_scan_layout::block_bytes(m);
             for (std::size_t s = 0; s < m; ++s)
-                detail::fast_scan::set_code(list.codes.data() + (to / 32) * bb, to % 32, s,
-                                            detail::fast_scan::get_code(list.codes.data() + (from / 32) * bb, from % 32, s));
+                simd::fast_scan_layout::set_code(list.codes.data() + (to / 32) * bb, to % 32, s,
+                                            simd::fast_scan_layout::get_code(list.codes.data() + (from / 32) * bb, from % 32, s));
         } else {
             std::copy_n(list.codes.data() + from * m, m, list.codes.data() + to * m);
         }
@@ -544,8 +544,8 @@ private:
     void entry_code(const List& list, std::size_t pos, std::uint8_t* out) const noexcept {
         const std::size_t m = params_.m;
         if (params_.nbits == 4) {
-            const std::uint8_t* block = list.codes.data() + (pos / 32) * detail::fast_scan::block_bytes(m);
-            for (std::size_t s = 0; s < m; ++s) out[s] = detail::fast_scan::get_code(block, pos % 32, s);
+            const std::uint8_t* block = list.codes.data() + (pos / 32) * simd::fast_scan_layout::block_bytes(m);
+            for (std::size_t s = 0; s < m; ++s) out[s] = simd::fast_scan_layout::get_code(block, pos % 32, s);
         } else {
             std::copy_n(list.codes.data() + pos * m, m, out);
         }
