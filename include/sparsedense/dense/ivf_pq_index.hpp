@@ -73,7 +73,7 @@ struct IvfPqIndexSearchParams {
     std::size_t refine_factor = 4;   ///< re-rank the best k * refine_factor PQ candidates (0 = no exact re-rank)
     /// A filter accepting at most this fraction of the vectors is answered by an exact scan of the accepted ids
     /// (measured on glove-100 and bge-768: docs/dense.md, "Filtered search").
-    double exact_scan_fraction = 0.05;
+    double exact_scan_fraction = 0.01;
 };
 
 template <class Id = std::uint32_t>
