@@ -239,6 +239,7 @@ TEST_CASE("ivf-pq load maps lists, ids and centroids and copies on the first mut
     auto loaded = IvfPqIndex<>::load(path);
     CHECK(loaded.inverted_lists().is_mapped());
     CHECK(loaded.coarse_quantizer().centroids().is_mapped());
+    CHECK(loaded.pq().codebooks_mapped());
     CHECK(loaded.inverted_lists().memory_bytes() < index.inverted_lists().memory_bytes() / 2);  // only the views and the map
     const std::span<const float> q(base.data() + 10 * kD, kD);
     const auto before = loaded.search(q, 10);

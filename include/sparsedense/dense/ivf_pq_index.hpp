@@ -152,7 +152,7 @@ public:
     }
     /// Heap bytes of the index (a loaded index counts only what it copied or computed: the rest is mapped).
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
-        return coarse_.memory_bytes() + pq_.codebooks().size() * 4 + store_.memory_bytes() + rotation_.values().size() * 4 +
+        return coarse_.memory_bytes() + (pq_.codebooks_mapped() ? 0 : pq_.codebooks().size() * 4) + store_.memory_bytes() + rotation_.values().size() * 4 +
                lists_.memory_bytes() + (external_.is_mapped() ? 0 : external_.size() * sizeof(Id)) + lookup_.size() * (sizeof(Id) + 4 + 16);
     }
 
@@ -286,7 +286,7 @@ public:
                                params_.keep_vectors ? &store_ : nullptr, external_.span());
     }
 
-    /// Maps and validates a file written by save(); lists, ids and centroids stay in the mapping (zero copy).
+    /// Maps and validates a file written by save(); lists, ids, centroids and codebooks stay in the mapping (zero copy).
     [[nodiscard]] static IvfPqIndex load(const std::string& path) {
         auto c = ivf_pq_file::read<Id>(path);
         const auto& meta = c.meta;
@@ -298,7 +298,7 @@ public:
         p.keep_vectors = meta.keep_vectors != 0;
         p.refine_encoding = static_cast<VectorEncoding>(meta.refine_encoding);
         IvfPqIndex ix(meta.dimension, static_cast<Metric>(meta.metric), p);
-        ix.pq_.set_codebooks(c.codebooks);
+        ix.pq_.set_codebooks(std::move(c.codebooks));
         ix.coarse_ = CoarseQuantizer(std::move(c.centroids), meta.dimension);
         ix.rotation_ = std::move(c.rotation);
         ix.lists_ = std::move(c.lists);

@@ -6,7 +6,7 @@
 //   meta        one Meta (dimension, metric, id width, nlist, m, nbits, flags, encoding, entries)
 //   centroids   nlist x d f32 (mapped: CoarseQuantizer keeps the view)
 //   rotation    d x d f32 when OPQ is used (copied: small)
-//   codebooks   d x 2^nbits f32 (copied into the ProductQuantizer with its transposed layout: small)
+//   codebooks   d x 2^nbits f32 (mapped; the ProductQuantizer derives its transposed copy for the LUT kernel)
 //   id_offsets, code_offsets, list_ids, codes, list_of, positions   InvertedLists (mapped, dense/inverted_lists.hpp)
 //   external    internal -> external id (mapped)
 //   s_*         the kept vectors (VectorStore's own sections)
@@ -54,7 +54,7 @@ struct Contents {
     Meta meta{};
     io::Buffer<float> centroids;
     DenseMatrix<float> rotation;
-    std::vector<float> codebooks;
+    io::Buffer<float> codebooks;
     InvertedLists lists;
     VectorStore store;
     io::Buffer<Id> external;
@@ -104,8 +104,7 @@ Contents<Id> read(const std::string& path) {
         c.rotation = DenseMatrix<float>(d, d);
         std::copy(rot.begin(), rot.end(), c.rotation.data());
     }
-    const auto cb = r.span<float>("codebooks", d * (std::size_t{1} << meta.nbits));
-    c.codebooks.assign(cb.begin(), cb.end());
+    c.codebooks = r.buffer<float>("codebooks", d * (std::size_t{1} << meta.nbits));
     c.lists = InvertedLists::read_sections(r, nlist, meta.m, meta.nbits, meta.entries);
     c.external = r.buffer<Id>("external", meta.entries);
     if (meta.keep_vectors)

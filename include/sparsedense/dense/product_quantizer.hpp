@@ -29,6 +29,7 @@
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/core/parallel.hpp"
 #include "sparsedense/dense/kmeans.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 #include "sparsedense/simd/pq_kernels.hpp"
 
@@ -75,10 +76,14 @@ public:
     [[nodiscard]] const float* centroid(std::size_t s, std::size_t c) const noexcept {
         return codebooks_.data() + (offsets_[s] * ksub()) + c * sub_dim(s);
     }
-    [[nodiscard]] std::span<const float> codebooks() const noexcept { return codebooks_; }
-    void set_codebooks(std::span<const float> values) {
+    [[nodiscard]] std::span<const float> codebooks() const noexcept { return codebooks_.span(); }
+    /// True when the codebooks are a view into a mapped index file (the transposed copy is always owned).
+    [[nodiscard]] bool codebooks_mapped() const noexcept { return codebooks_.is_mapped(); }
+    void set_codebooks(std::span<const float> values) { set_codebooks(io::Buffer<float>(std::vector<float>(values.begin(), values.end()))); }
+    /// Adopts codebooks as they are (owned, or mapped from a file: kept in place, zero copy).
+    void set_codebooks(io::Buffer<float> values) {
         if (values.size() != dim_ * ksub()) raise(ErrorKind::corrupt_file, "product quantizer: codebooks have ", values.size(), " values, expected ", dim_ * ksub());
-        codebooks_.assign(values.begin(), values.end());
+        codebooks_ = std::move(values);
         build_transposed();
     }
 
@@ -109,7 +114,7 @@ public:
                 std::copy_n(km.centroids().data(), k * ds, cb.data() + off * k);
             }
         });
-        codebooks_ = std::move(cb);
+        codebooks_ = io::Buffer<float>(std::move(cb));
         build_transposed();
     }
 
@@ -209,7 +214,7 @@ private:
             }
     }
 
-    std::vector<float> codebooks_;  // sub-space s: ksub x sub_dim(s) floats starting at offsets_[s] * ksub
+    io::Buffer<float> codebooks_;  // sub-space s: ksub x sub_dim(s) floats starting at offsets_[s] * ksub
     std::vector<float> transposed_;      // d x ksub: row j = dimension j of every centroid of its sub-space
     std::vector<float> centroid_norms_;  // m x ksub squared norms
 };
