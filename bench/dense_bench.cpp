@@ -270,6 +270,85 @@ void measure_filtered(const std::string& index, const std::string& build_params,
                  build_params.c_str(), search_params.c_str(), row.recall_at_10, row.us_per_query, lat.p50_us, fc.fraction, fc.accepted);
 }
 
+/// One FilterCase per selectivity, scored on the base as the metric sees it (normalized for cosine).
+std::vector<FilterCase> make_filter_cases(const DenseMatrix<float>& base, const DenseMatrix<float>& queries, Metric metric,
+                                          const std::vector<double>& selectivities, const DenseMatrix<std::int32_t>& truth) {
+    std::vector<FilterCase> cases;
+    if (selectivities.empty()) return cases;
+    DenseMatrix<float> sb(base.view()), sq(queries.view());
+    if (metric == Metric::cosine) {
+        for (std::size_t i = 0; i < sb.rows(); ++i) sparsedense::detail::normalize_in_place(sb.row(i));
+        for (std::size_t i = 0; i < sq.rows(); ++i) sparsedense::detail::normalize_in_place(sq.row(i));
+    }
+    for (const double f : selectivities) cases.push_back(make_filter_case(sb, sq, metric, f, 10, truth));
+    return cases;
+}
+
+/// The searches of one built IVF-PQ index: every nprobe x refine, unfiltered, then under each filter and plan threshold.
+struct Sweep {
+    DenseMatrixView<const float> queries;
+    DenseMatrixView<const std::int32_t> truth;
+    std::size_t k, threads;
+    int repeat;
+    const std::vector<FilterCase>& filter_cases;
+    std::vector<double> scan_fractions;
+    const Output& output;
+    std::FILE* log;
+
+    void run(const IvfPqIndex<>& index, const std::string& name, const std::string& bp, double build_s, std::size_t nlist,
+             const std::vector<std::size_t>& nprobes, const std::vector<std::size_t>& refines) const {
+        const double bytes = static_cast<double>(index.memory_bytes());
+        for (std::size_t nprobe : nprobes) {
+            if (nprobe > nlist) continue;
+            for (std::size_t rf : refines) {
+                const IvfPqIndexSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
+                char spb[64];
+                std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
+                measure(name, bp, spb, build_s, bytes, queries, truth, k, threads, repeat,
+                        [&](std::span<const float> q) { return index.search(q, k, sp); },
+                        [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, output, log);
+                for (const FilterCase& fc : filter_cases) {
+                    const IdFilter filter(fc.bits);
+                    const std::vector<double> fractions = scan_fractions.empty() ? std::vector<double>{sp.exact_scan_fraction} : scan_fractions;
+                    for (const double esf : fractions) {
+                        IvfPqIndexSearchParams fsp = sp;
+                        fsp.exact_scan_fraction = esf;
+                        char fpb[128];
+                        std::snprintf(fpb, sizeof fpb, "%s;filter=%g;esf=%g", spb, fc.fraction, esf);
+                        measure_filtered(name, bp, fpb, build_s, bytes, queries, fc, repeat,
+                                         [&](std::span<const float> q) { return index.search(q, k, fsp, filter); }, output, log);
+                    }
+                }
+            }
+        }
+    }
+};
+
+/// Trains (with an OPQ rotation when asked) and fills one IVF-PQ index.
+IvfPqIndex<> build_ivf(const bench::Arguments& args, const DenseMatrix<float>& base, Metric metric, std::size_t nlist, std::size_t m,
+                       std::size_t nbits, VectorEncoding enc, bool opq) {
+    IvfPqIndexBuildParams p;
+    p.nlist = nlist;
+    p.m = m;
+    p.nbits = nbits;
+    p.refine_encoding = enc;
+    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
+    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
+    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
+    IvfPqIndex<> index(base.cols(), metric, p);
+    if (opq) {
+        OpqParams op;
+        op.m = m;
+        op.nbits = nbits;
+        op.threads = p.threads;
+        index.train(base.view(), train_opq(base.view(), op));
+    } else {
+        index.train(base.view());
+    }
+    index.add(base.view());
+    return index;
+}
+
 /// The closing line: the flat scan's latency and, per recall target, the fastest approximate row reaching it.
 void print_summary(const bench::ResultTable& table) {
     double flat_us = 0;
@@ -360,16 +439,8 @@ int main(int argc, char** argv) {
                     queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
                     [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, t); }, output, log);
 
-        // ---- filters: random bitsets and their exact top-10 (brute force on the base as the metric sees it)
-        std::vector<FilterCase> filter_cases;
-        if (!selectivities.empty()) {
-            DenseMatrix<float> sb(base.view()), sq(queries.view());
-            if (metric == Metric::cosine) {
-                for (std::size_t i = 0; i < sb.rows(); ++i) sparsedense::detail::normalize_in_place(sb.row(i));
-                for (std::size_t i = 0; i < sq.rows(); ++i) sparsedense::detail::normalize_in_place(sq.row(i));
-            }
-            for (const double f : selectivities) filter_cases.push_back(make_filter_case(sb, sq, metric, f, 10, truth));
-        }
+        const std::vector<FilterCase> filter_cases = make_filter_cases(base, queries, metric, selectivities, truth);
+        const Sweep sweep{queries.view(), truth.view(), k, threads, repeat, filter_cases, scan_fractions, output, log};
 
         // ---- IVF-PQ sweep
         std::vector<std::size_t> nlists = as_sizes(args.get_list("--nlist"));
@@ -388,55 +459,14 @@ int main(int argc, char** argv) {
                 std::vector<std::size_t> mlist = ms;
                 if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
                 for (std::size_t m : mlist) {
-                    IvfPqIndexBuildParams p;
-                    p.nlist = nlist;
-                    p.m = m;
-                    p.nbits = nbits;
-                    p.refine_encoding = enc;
-                    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
-                    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
-                    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
-                    IvfPqIndex<> index(d, metric, p);
                     bench::Timer bt;
-                    if (opq) {
-                        OpqParams op;
-                        op.m = m;
-                        op.nbits = nbits;
-                        op.threads = p.threads;
-                        index.train(base.view(), train_opq(base.view(), op));
-                    } else {
-                        index.train(base.view());
-                    }
-                    index.add(base.view());
+                    const IvfPqIndex<> index = build_ivf(args, base, metric, nlist, m, nbits, enc, opq);
                     const double build_s = bt.seconds();
                     char bp[160];
                     std::snprintf(bp, sizeof bp, "nlist=%zu;m=%zu;nbits=%zu;refine=%s%s;B/vec=%.1f", nlist, m, nbits, vector_encoding_name(enc),
                                   opq ? ";opq" : "", index.bytes_per_vector());
                     const std::string name = nbits == 4 ? "ivf-pq-fastscan" : "ivf-pq";
-                    for (std::size_t nprobe : nprobes) {
-                        if (nprobe > nlist) continue;
-                        for (std::size_t rf : refines) {
-                            const IvfPqIndexSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
-                            char spb[64];
-                            std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
-                            measure(name, bp, spb, build_s, static_cast<double>(index.memory_bytes()), queries.view(), truth.view(), k, threads,
-                                    repeat, [&](std::span<const float> q) { return index.search(q, k, sp); },
-                                    [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, output, log);
-                            for (const FilterCase& fc : filter_cases) {
-                                const IdFilter filter(fc.bits);
-                                std::vector<double> fractions = scan_fractions;
-                                if (fractions.empty()) fractions = {IvfPqIndexSearchParams{}.exact_scan_fraction};
-                                for (const double esf : fractions) {
-                                    IvfPqIndexSearchParams fsp = sp;
-                                    fsp.exact_scan_fraction = esf;
-                                    char fpb[128];
-                                    std::snprintf(fpb, sizeof fpb, "%s;filter=%g;esf=%g", spb, fc.fraction, esf);
-                                    measure_filtered(name, bp, fpb, build_s, static_cast<double>(index.memory_bytes()), queries.view(), fc, repeat,
-                                                     [&](std::span<const float> q) { return index.search(q, k, fsp, filter); }, output, log);
-                                }
-                            }
-                        }
-                    }
+                    sweep.run(index, name, bp, build_s, nlist, nprobes, refines);
                 }
             }
         }
