@@ -4,12 +4,17 @@
 //   dense_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10]
 //               [--threads 1] [--csv] [--max-queries N] [--synthetic N [--dim D]]
 //               [--nlist a,b] [--m a,b] [--nbits 4,8] [--nprobe a,b] [--refine a,b] [--refine-encoding f16]
-//               [--opq] [--no-flat] [--repeat R]
+//               [--opq] [--no-flat] [--repeat R] [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b]
 //
 // For every configuration it prints recall@10 against the ground truth (computed exactly with FlatIndex when no
 // file is given), the mean single-thread latency of one query at a time (mode "single"), and the throughput of
 // search_batch over --threads threads (mode "batch"), with bytes per vector and build seconds in the build
 // parameters. --csv prints exactly one header line and the rows in the columns shared with sparse_bench.
+// --filter-selectivity adds, for every IVF-PQ configuration, one single-thread row per selectivity: searches under a
+// random bitset filter accepting that fraction of the base vectors (fixed seed), recall@10 against the exact top-10
+// among the accepted vectors (brute force with simd::dot / l2_squared), latency. The CSV then gains a last column,
+// filter_selectivity (empty on unfiltered rows). --exact-scan-fraction sweeps IvfPqIndexSearchParams::
+// exact_scan_fraction (the plan threshold; default: the library's).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +26,8 @@
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/dense/opq.hpp"
+#include "sparsedense/core/id_filter.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/io/vecs_file.hpp"
 
 using namespace sparsedense;
@@ -33,9 +40,11 @@ const char* kUsage =
     "            [--csv] [--max-queries N] [--synthetic N [--dim 128]] [--nlist a,b] [--m a,b] [--nbits 4,8]\n"
     "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
     "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
+    "            [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b]\n"
     "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
     "  --repeat R      time each single-thread configuration R times and report the median pass (noisy machines)\n"
-    "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads";
+    "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads\n"
+    "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)";
 
 /// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
 /// cluster-specific 16-dimensional subspace and a little full-dimensional noise (low intrinsic dimension, clusters
@@ -77,10 +86,95 @@ std::size_t round_pow2(double x) {
     return p;
 }
 
+/// Where rows go: the table, and stdout as CSV when asked; with filter rows in the run the CSV gains a last column,
+/// filter_selectivity (empty on unfiltered rows).
+struct Output {
+    bench::ResultTable& table;
+    bool csv = false;
+    bool filter_column = false;
+
+    static std::string strip_newline(char* text, std::size_t size) {
+        std::string line(text, size);
+        std::free(text);
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        return line;
+    }
+    void header() const {
+        if (!csv) return;
+        if (!filter_column) return bench::ResultTable::print_csv_header();
+        char* text = nullptr;
+        std::size_t size = 0;
+        std::FILE* mem = open_memstream(&text, &size);
+        bench::ResultTable::print_csv_header(mem);
+        std::fclose(mem);
+        std::printf("%s,filter_selectivity\n", strip_newline(text, size).c_str());
+    }
+    void emit(const ResultRow& row, double selectivity = -1) const {
+        if (!csv || !filter_column) return table.emit(row, csv);
+        char* text = nullptr;
+        std::size_t size = 0;
+        std::FILE* mem = open_memstream(&text, &size);
+        bench::ResultTable::print_csv_row(row, mem);
+        std::fclose(mem);
+        std::string line = strip_newline(text, size) + ",";
+        if (selectivity >= 0) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%g", selectivity);
+            line += buf;
+        }
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        table.add(row);
+    }
+};
+
+/// A random bitset accepting about `fraction` of the base vectors (fixed seed) and, per query, the exact top-k among
+/// them (brute force on `scoring_base`, the base as the metric sees it: normalized for cosine).
+struct FilterCase {
+    double fraction = 1.0;
+    IdBitset bits;
+    std::size_t accepted = 0;
+    DenseMatrix<std::int32_t> truth;
+};
+
+FilterCase make_filter_case(const DenseMatrix<float>& scoring_base, const DenseMatrix<float>& scoring_queries, Metric metric, double fraction,
+                            std::size_t k, const DenseMatrix<std::int32_t>& unfiltered_truth) {
+    const std::size_t n = scoring_base.rows(), d = scoring_base.cols(), nq = scoring_queries.rows();
+    FilterCase c;
+    c.fraction = fraction;
+    c.bits = IdBitset(n);
+    std::mt19937_64 rng(20261205);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<std::uint32_t> accepted;
+    for (std::size_t i = 0; i < n; ++i)
+        if (fraction >= 1.0 || u(rng) < fraction) c.bits.set(i), accepted.push_back(static_cast<std::uint32_t>(i));
+    c.accepted = accepted.size();
+    if (fraction >= 1.0) {  // every vector accepted: the unfiltered ground truth
+        c.truth = unfiltered_truth;
+        return c;
+    }
+    c.truth = DenseMatrix<std::int32_t>(nq, k, -1);
+    sparsedense::detail::parallel_for(nq, 0, [&](std::size_t b, std::size_t e, std::size_t) {
+        TopKCollector<> top(k);
+        for (std::size_t q = b; q < e; ++q) {
+            top.reset(k);
+            const float* qv = scoring_queries.row(q).data();
+            for (const std::uint32_t id : accepted) {
+                const float* x = scoring_base.row(id).data();
+                top.push(id, metric == Metric::l2 ? -simd::l2_squared(qv, x, d) : simd::dot(qv, x, d));
+            }
+            const auto best = top.finalize();
+            for (std::size_t i = 0; i < best.size(); ++i) c.truth[q][i] = static_cast<std::int32_t>(best[i].id);
+        }
+    });
+    return c;
+}
+
 template <class SearchOne, class SearchBatch>
 void measure(const std::string& index, const std::string& build_params, const std::string& search_params, double build_s,
              double index_bytes, DenseMatrixView<const float> queries, DenseMatrixView<const std::int32_t> truth, std::size_t k,
-             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, bench::ResultTable& table, bool csv, std::FILE* log) {
+             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, const Output& output, std::FILE* log) {
+    const bench::ResultTable& table = output.table;
     const std::size_t nq = queries.rows;
     std::vector<SearchResults<>> results(nq);
     for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
@@ -110,14 +204,149 @@ void measure(const std::string& index, const std::string& build_params, const st
     row.search_threads = 1;
     row.p99_us = lat.p99_us;
     row.index_bytes = index_bytes;
-    table.emit(row, csv);
+    output.emit(row);
     bench::Timer bt;
     const auto batch_results = batch(queries, threads);
     const double bs = bt.seconds();
-    table.emit(bench::batch_row(row, bench::recall_at_k(batch_results, truth, std::min<std::size_t>(k, 10)), bs, nq, threads), csv);
+    output.emit(bench::batch_row(row, bench::recall_at_k(batch_results, truth, std::min<std::size_t>(k, 10)), bs, nq, threads));
     std::fprintf(log, "  %-16s %-40s %-22s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  %9.0f qps (batch, %zu threads)\n", index.c_str(),
                            build_params.c_str(), search_params.c_str(), table.rows()[table.rows().size() - 2].recall_at_10,
                            table.rows()[table.rows().size() - 2].us_per_query, lat.p50_us, table.rows().back().qps, threads);
+}
+
+/// Recall@10 against a filtered truth that may hold fewer than 10 ids (-1 padded): hits / ids in the truth.
+double filtered_recall(const std::vector<SearchResults<>>& results, const DenseMatrix<std::int32_t>& truth) {
+    double total = 0.0;
+    for (std::size_t q = 0; q < results.size(); ++q) {
+        std::size_t want = 0, hit = 0;
+        for (std::size_t i = 0; i < std::min<std::size_t>(truth.cols(), 10); ++i) {
+            const std::int32_t t = truth[q][i];
+            if (t < 0) continue;
+            ++want;
+            for (std::size_t j = 0; j < std::min<std::size_t>(results[q].size(), 10); ++j) hit += results[q][j].id == static_cast<std::uint32_t>(t);
+        }
+        total += want ? static_cast<double>(hit) / static_cast<double>(want) : 1.0;
+    }
+    return results.empty() ? 0.0 : total / static_cast<double>(results.size());
+}
+
+/// One filtered row: single-thread passes under the case's filter, recall@10 against its exact top-10.
+template <class SearchOne>
+void measure_filtered(const std::string& index, const std::string& build_params, const std::string& search_params, double build_s,
+                      double index_bytes, DenseMatrixView<const float> queries, const FilterCase& fc, int repeat, SearchOne&& one,
+                      const Output& output, std::FILE* log) {
+    const std::size_t nq = queries.rows;
+    std::vector<SearchResults<>> results(nq);
+    for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
+    std::vector<std::pair<double, std::vector<double>>> passes;
+    for (int r = 0; r < std::max(repeat, 1); ++r) {
+        std::vector<double> latencies(nq);
+        bench::Timer total;
+        for (std::size_t i = 0; i < nq; ++i) {
+            bench::Timer t;
+            results[i] = one(queries.row(i));
+            latencies[i] = t.microseconds();
+        }
+        passes.emplace_back(total.seconds(), std::move(latencies));
+    }
+    std::size_t rejected = 0;  // results outside the filter (must stay 0)
+    for (const auto& res : results)
+        for (const auto& h : res) rejected += fc.bits.test(h.id) ? 0 : 1;
+    if (rejected) raise(ErrorKind::invalid_data, "dense_bench: ", rejected, " results outside the filter");
+    const auto& median = bench::median_pass(passes);
+    const auto lat = bench::summarize_latencies(median.second);
+    ResultRow row;
+    row.index = index;
+    row.build_params = build_params;
+    row.search_params = search_params;
+    row.build_s = build_s;
+    row.recall_at_10 = filtered_recall(results, fc.truth);
+    row.us_per_query = median.first * 1e6 / static_cast<double>(nq);
+    row.qps = static_cast<double>(nq) / median.first;
+    row.p99_us = lat.p99_us;
+    row.index_bytes = index_bytes;
+    output.emit(row, fc.fraction);
+    std::fprintf(log, "  %-16s %-40s %-40s recall@10 %.4f  %8.1f us/query (single; p50 %.1f)  filter %.4g (%zu accepted)\n", index.c_str(),
+                 build_params.c_str(), search_params.c_str(), row.recall_at_10, row.us_per_query, lat.p50_us, fc.fraction, fc.accepted);
+}
+
+/// One FilterCase per selectivity, scored on the base as the metric sees it (normalized for cosine).
+std::vector<FilterCase> make_filter_cases(const DenseMatrix<float>& base, const DenseMatrix<float>& queries, Metric metric,
+                                          const std::vector<double>& selectivities, const DenseMatrix<std::int32_t>& truth) {
+    std::vector<FilterCase> cases;
+    if (selectivities.empty()) return cases;
+    DenseMatrix<float> sb(base.view()), sq(queries.view());
+    if (metric == Metric::cosine) {
+        for (std::size_t i = 0; i < sb.rows(); ++i) sparsedense::detail::normalize_in_place(sb.row(i));
+        for (std::size_t i = 0; i < sq.rows(); ++i) sparsedense::detail::normalize_in_place(sq.row(i));
+    }
+    for (const double f : selectivities) cases.push_back(make_filter_case(sb, sq, metric, f, 10, truth));
+    return cases;
+}
+
+/// The searches of one built IVF-PQ index: every nprobe x refine, unfiltered, then under each filter and plan threshold.
+struct Sweep {
+    DenseMatrixView<const float> queries;
+    DenseMatrixView<const std::int32_t> truth;
+    std::size_t k, threads;
+    int repeat;
+    const std::vector<FilterCase>& filter_cases;
+    std::vector<double> scan_fractions;
+    const Output& output;
+    std::FILE* log;
+
+    void run(const IvfPqIndex<>& index, const std::string& name, const std::string& bp, double build_s, std::size_t nlist,
+             const std::vector<std::size_t>& nprobes, const std::vector<std::size_t>& refines) const {
+        const double bytes = static_cast<double>(index.memory_bytes());
+        for (std::size_t nprobe : nprobes) {
+            if (nprobe > nlist) continue;
+            for (std::size_t rf : refines) {
+                const IvfPqIndexSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
+                char spb[64];
+                std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
+                measure(name, bp, spb, build_s, bytes, queries, truth, k, threads, repeat,
+                        [&](std::span<const float> q) { return index.search(q, k, sp); },
+                        [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, output, log);
+                for (const FilterCase& fc : filter_cases) {
+                    const IdFilter filter(fc.bits);
+                    const std::vector<double> fractions = scan_fractions.empty() ? std::vector<double>{sp.exact_scan_fraction} : scan_fractions;
+                    for (const double esf : fractions) {
+                        IvfPqIndexSearchParams fsp = sp;
+                        fsp.exact_scan_fraction = esf;
+                        char fpb[128];
+                        std::snprintf(fpb, sizeof fpb, "%s;filter=%g;esf=%g", spb, fc.fraction, esf);
+                        measure_filtered(name, bp, fpb, build_s, bytes, queries, fc, repeat,
+                                         [&](std::span<const float> q) { return index.search(q, k, fsp, filter); }, output, log);
+                    }
+                }
+            }
+        }
+    }
+};
+
+/// Trains (with an OPQ rotation when asked) and fills one IVF-PQ index.
+IvfPqIndex<> build_ivf(const bench::Arguments& args, const DenseMatrix<float>& base, Metric metric, std::size_t nlist, std::size_t m,
+                       std::size_t nbits, VectorEncoding enc, bool opq) {
+    IvfPqIndexBuildParams p;
+    p.nlist = nlist;
+    p.m = m;
+    p.nbits = nbits;
+    p.refine_encoding = enc;
+    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
+    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
+    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
+    IvfPqIndex<> index(base.cols(), metric, p);
+    if (opq) {
+        OpqParams op;
+        op.m = m;
+        op.nbits = nbits;
+        op.threads = p.threads;
+        index.train(base.view(), train_opq(base.view(), op));
+    } else {
+        index.train(base.view());
+    }
+    index.add(base.view());
+    return index;
 }
 
 /// The closing line: the flat scan's latency and, per recall target, the fastest approximate row reaching it.
@@ -130,7 +359,7 @@ void print_summary(const bench::ResultTable& table) {
     for (const double target : {0.90, 0.95, 0.99}) {
         const bench::ResultRow* best = nullptr;
         for (const auto& r : table.rows())
-            if (r.index != "flat" && r.mode == "single" && r.recall_at_10 >= target && (!best || r.us_per_query < best->us_per_query)) best = &r;
+            if (r.index != "flat" && r.mode == "single" && r.search_params.find("filter=") == std::string::npos && r.recall_at_10 >= target && (!best || r.us_per_query < best->us_per_query)) best = &r;
         if (!best) {
             std::printf(" recall@10 >= %.2f: not reached;", target);
             continue;
@@ -148,7 +377,8 @@ void print_summary(const bench::ResultTable& table) {
 int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
-                           "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads"},
+                           "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads",
+                           "--filter-selectivity", "--exact-scan-fraction"},
                           {"--csv", "--opq", "--no-flat"}, kUsage);
     try {
         const bool csv = args.has("--csv");
@@ -185,8 +415,13 @@ int main(int argc, char** argv) {
         const std::size_t n = base.rows(), d = base.cols(), nq = queries.rows();
         std::fprintf(log, "dense_bench: %s  n=%zu d=%zu queries=%zu metric=%s k=%zu threads=%zu simd=%s\n", data_name.c_str(), n, d, nq,
                      metric_name(metric), k, threads, simd::simd_level_name(simd::active_simd_level()));
-        if (csv) bench::ResultTable::print_csv_header();
+        const std::vector<double> selectivities = args.get_list("--filter-selectivity");
+        for (const double f : selectivities)
+            if (!(f > 0.0 && f <= 1.0)) args.die("--filter-selectivity values must be in (0, 1]");
+        const std::vector<double> scan_fractions = args.get_list("--exact-scan-fraction");
         bench::ResultTable table;
+        const Output output{table, csv, !selectivities.empty()};
+        output.header();
 
         // ---- flat (also the ground truth when none was given)
         FlatIndex flat(d, metric);
@@ -202,7 +437,10 @@ int main(int argc, char** argv) {
         if (!args.has("--no-flat"))
             measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
                     queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
-                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, table, csv, log);
+                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, output, log);
+
+        const std::vector<FilterCase> filter_cases = make_filter_cases(base, queries, metric, selectivities, truth);
+        const Sweep sweep{queries.view(), truth.view(), k, threads, repeat, filter_cases, scan_fractions, output, log};
 
         // ---- IVF-PQ sweep
         std::vector<std::size_t> nlists = as_sizes(args.get_list("--nlist"));
@@ -221,42 +459,14 @@ int main(int argc, char** argv) {
                 std::vector<std::size_t> mlist = ms;
                 if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
                 for (std::size_t m : mlist) {
-                    IvfPqIndexBuildParams p;
-                    p.nlist = nlist;
-                    p.m = m;
-                    p.nbits = nbits;
-                    p.refine_encoding = enc;
-                    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
-                    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
-                    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
-                    IvfPqIndex<> index(d, metric, p);
                     bench::Timer bt;
-                    if (opq) {
-                        OpqParams op;
-                        op.m = m;
-                        op.nbits = nbits;
-                        op.threads = p.threads;
-                        index.train(base.view(), train_opq(base.view(), op));
-                    } else {
-                        index.train(base.view());
-                    }
-                    index.add(base.view());
+                    const IvfPqIndex<> index = build_ivf(args, base, metric, nlist, m, nbits, enc, opq);
                     const double build_s = bt.seconds();
                     char bp[160];
                     std::snprintf(bp, sizeof bp, "nlist=%zu;m=%zu;nbits=%zu;refine=%s%s;B/vec=%.1f", nlist, m, nbits, vector_encoding_name(enc),
                                   opq ? ";opq" : "", index.bytes_per_vector());
                     const std::string name = nbits == 4 ? "ivf-pq-fastscan" : "ivf-pq";
-                    for (std::size_t nprobe : nprobes) {
-                        if (nprobe > nlist) continue;
-                        for (std::size_t rf : refines) {
-                            const IvfPqIndexSearchParams sp{.nprobe = nprobe, .refine_factor = rf};
-                            char spb[64];
-                            std::snprintf(spb, sizeof spb, "nprobe=%zu;refine=%zu", nprobe, rf);
-                            measure(name, bp, spb, build_s, static_cast<double>(index.memory_bytes()), queries.view(), truth.view(), k, threads,
-                                    repeat, [&](std::span<const float> q) { return index.search(q, k, sp); },
-                                    [&](DenseMatrixView<const float> qs, std::size_t t) { return index.search_batch(qs, k, sp, t); }, table, csv, log);
-                        }
-                    }
+                    sweep.run(index, name, bp, build_s, nlist, nprobes, refines);
                 }
             }
         }

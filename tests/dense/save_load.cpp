@@ -94,3 +94,32 @@ TEMPLATE_TEST_CASE("ivf-pq save/load round-trips bit-identically, damaged files 
     CHECK_THROWS_AS(IvfPqIndex<Other>::load(dir.file("small.bin")), Error);
     CHECK_THROWS_AS(IvfPqIndex<TestType>(d, Metric::l2).save(dir.file("untrained.bin")), Error);
 }
+
+TEST_CASE("ivf-pq loads format 1 files, which have no positions section", "[dense][ivfpq][io]") {
+    TempDir dir;
+    const std::size_t n = 1200, d = 16;
+    const auto base = clustered_vectors(n, d, 10, 311);
+    const DenseMatrixView<const float> view(base.data(), n, d);
+    auto p = IvfPqIndexBuildParams{.nlist = 8, .m = 4, .nbits = 4, .keep_vectors = false, .coarse_iterations = 4, .pq_iterations = 4};
+    auto index = IvfPqIndex<>::build(view, Metric::l2, p);
+    index.remove(std::vector<std::uint32_t>{0, 5, 17, 400});
+    const std::string path = dir.file("v2.bin"), old = dir.file("v1.bin");
+    index.save(path);
+    {  // rewrite the same sections, minus positions, as version 1
+        const io::SectionReader r(path, "IvfPqIndex", 2, 2);
+        io::SectionWriter w("IvfPqIndex", 1);
+        w.add_value("meta", r.value<ivf_pq_file::Meta>("meta"));
+        for (const char* name : {"centroids", "rotation", "codebooks"}) w.add<float>(name, r.span<float>(name));
+        for (const char* name : {"id_offsets", "code_offsets"}) w.add<std::uint64_t>(name, r.span<std::uint64_t>(name));
+        for (const char* name : {"list_ids", "external", "list_of"}) w.add<std::uint32_t>(name, r.span<std::uint32_t>(name));
+        w.add<std::uint8_t>("codes", r.span<std::uint8_t>("codes"));
+        w.write(old);
+    }
+    auto loaded = IvfPqIndex<>::load(old);
+    CHECK(loaded.size() == index.size());
+    const IvfPqIndexSearchParams sp{.nprobe = 8, .refine_factor = 0};
+    for (std::size_t q = 0; q < n; q += 101) CHECK(loaded.search({base.data() + q * d, d}, 5, sp) == index.search({base.data() + q * d, d}, 5, sp));
+    // the recomputed positions serve removal and the decoded scores
+    CHECK(loaded.remove(std::vector<std::uint32_t>{1, 2, 3}) == 3);
+    CHECK(loaded.score({base.data() + 50 * d, d}, 50) == index.score({base.data() + 50 * d, d}, 50));
+}

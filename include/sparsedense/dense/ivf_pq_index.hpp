@@ -1,22 +1,25 @@
 // sparsedense/dense/ivf_pq_index.hpp
 //
-// IvfPqIndex: inverted file with product-quantized residuals ("IVFADC", Jégou, Douze & Schmid, TPAMI 2011), with
-// 4-bit fast-scan inside the lists (André et al., VLDB 2015, as in FAISS and ScaNN) and exact re-ranking.
-//   * Coarse quantizer: k-means with nlist centroids; each vector goes to the list of its nearest centroid (L2).
-//     A query probes the nprobe lists whose centroids are nearest (one simd::dot_many over all centroids).
-//   * Each vector is stored as a PQ code of its residual x - c (by_residual) and its internal id. With nbits = 4
-//     codes live in fast-scan blocks of 32 and are scanned with u8 LUTs in registers; with nbits = 8 they are
-//     scanned with float LUTs (ADC).
-//   * LUTs: for inner product / cosine, <q, c + r> = <q, c> + <q, r>: the LUT of <q, r> does not depend on the
-//     list, so it is computed and quantized once per query and each list only adds its constant <q, c>. For L2 the
-//     residual query q - c gives one LUT per probed list (16 d FLOP for 4 bits).
-//   * Re-ranking: the best k * refine_factor candidates by PQ score are re-scored exactly against stored vectors
-//     (VectorStore: f32, f16, bf16 or int8; keep_vectors = false stores none and then candidates are re-scored
-//     with float LUTs). refine_factor trades latency for recall; with nprobe = nlist and a refine_factor that
-//     covers every vector the result is the exact top-k.
-//   * External ids (u32 or u64), add after training, remove by id (swap-with-last inside the list; the stored
-//     vector slot becomes a tombstone), search from many threads (per-thread scratch: no allocation per query
-//     once warm except the returned vector).
+// IvfPqIndex: inverted file with product-quantized residuals ("IVFADC", Jégou, Douze & Schmid, "Product quantization
+// for nearest neighbor search", TPAMI 2011), with 4-bit fast-scan inside the lists (André, Kermarrec & Le Scouarnec,
+// VLDB 2015, as in FAISS and ScaNN) and exact re-ranking. This header is the orchestration; the parts are FAISS's:
+//   * CoarseQuantizer (coarse_quantizer.hpp): nlist k-means centroids; one assignment rule used by add (a vector
+//     goes to its nearest cell) and by search (a query probes its nprobe nearest cells).
+//   * ProductQuantizer (product_quantizer.hpp): codes of the residual x - c (by_residual) or of x itself.
+//   * InvertedLists (inverted_lists.hpp): per-list codes (fast-scan blocks of 32 for nbits = 4) and internal ids,
+//     an id-to-position map (O(1) code lookup and removal), zero-copy after load, copy on first mutation.
+//   * PqScanner (pq_scanner.hpp): LUTs per query / per list and the fast-scan / ADC scans of a list.
+//   * ivf_pq_index_file.hpp: the file format; load maps the file without copying lists, ids and centroids.
+// Search: probe, scan the probed lists keeping the best k * refine_factor candidates by PQ distance, then re-rank them
+// exactly against the kept vectors (VectorStore: f32, f16, bf16 or int8; keep_vectors = false re-scores 4-bit
+// candidates with float LUTs). With nprobe = nlist and a refine_factor that covers every vector the result is the
+// exact top-k.
+// Filtered search (core/id_filter.hpp; the filter sees external ids): the filter is tested before a candidate enters
+// the PQ heap, so re-ranking only spends work on accepted vectors. When the filter accepts at most
+// exact_scan_fraction of the vectors, the accepted ones are scored exactly instead (the result is then the brute-force
+// top-k over them; by decoded PQ codes without kept vectors), as Qdrant switches plans on the filter's cardinality.
+// prepare(query) validates, normalizes and rotates a query once; the PreparedQuery scores ids in O(d) (FAISS's
+// DistanceComputer). External ids are u32 or u64; add after training, remove by id; search from many threads.
 // An optional rotation (train_opq() of opq.hpp) is applied to every vector and query before the coarse quantizer.
 #pragma once
 
@@ -24,25 +27,28 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
+#include "sparsedense/core/id_filter.hpp"
+#include "sparsedense/core/parallel.hpp"
 #include "sparsedense/core/search_result.hpp"
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/core/validation.hpp"
-#include "sparsedense/dense/detail/fast_scan_kernels.hpp"
-#include "sparsedense/core/parallel.hpp"
+#include "sparsedense/dense/coarse_quantizer.hpp"
+#include "sparsedense/dense/inverted_lists.hpp"
+#include "sparsedense/dense/ivf_pq_index_file.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/dense/metric.hpp"
-#include "sparsedense/dense/rotation.hpp"
+#include "sparsedense/dense/pq_scanner.hpp"
 #include "sparsedense/dense/product_quantizer.hpp"
+#include "sparsedense/dense/rotation.hpp"
 #include "sparsedense/dense/vector_store.hpp"
-#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
 namespace sparsedense {
@@ -52,7 +58,7 @@ struct IvfPqIndexBuildParams {
     std::size_t m = 32;                                ///< PQ sub-quantizers
     std::size_t nbits = 4;                             ///< 4 = fast-scan, 8 = float-LUT ADC
     bool by_residual = true;                           ///< encode x - centroid (better codes) or x itself
-    bool keep_vectors = true;                          ///< keep vectors for exact re-ranking and score()
+    bool keep_vectors = true;                          ///< keep vectors for exact re-ranking and exact prepared scores
     VectorEncoding refine_encoding = VectorEncoding::f16;  ///< precision of the kept vectors
     std::size_t coarse_iterations = 10;                ///< k-means iterations of the coarse quantizer
     std::size_t coarse_points_per_centroid = 64;       ///< coarse training sample = nlist * this
@@ -65,6 +71,9 @@ struct IvfPqIndexBuildParams {
 struct IvfPqIndexSearchParams {
     std::size_t nprobe = 16;         ///< lists scanned per query
     std::size_t refine_factor = 4;   ///< re-rank the best k * refine_factor PQ candidates (0 = no exact re-rank)
+    /// A filter accepting at most this fraction of the vectors is answered by an exact scan of the accepted ids
+    /// (measured on glove-100 and bge-768: docs/dense.md, "Filtered search").
+    double exact_scan_fraction = 0.01;
 };
 
 template <class Id = std::uint32_t>
@@ -73,14 +82,49 @@ class IvfPqIndex {
 
 public:
     using id_type = Id;
+    using query_type = std::span<const float>;
+    using batch_type = DenseMatrixView<const float>;
+    using build_params_type = IvfPqIndexBuildParams;
+    using search_params_type = IvfPqIndexSearchParams;
     using result_type = SearchResult<Id, float>;
-    static constexpr std::uint32_t kRemoved = 0xFFFFFFFFu;
+    static constexpr std::uint32_t kRemoved = InvertedLists::kRemoved;
+    static constexpr std::uint32_t kFormatVersion = ivf_pq_file::kVersion;
+
+    /// A query validated, normalized (cosine) and rotated (OPQ) once. scorer(id) is the exact score of id against
+    /// the kept vector (the value search() re-ranks with), or the score of its decoded PQ code (centroid + residual)
+    /// when the index keeps no vectors. Owns its buffers: several live at once stay correct; one object is not for
+    /// concurrent calls. Valid while the index lives and is not modified.
+    class PreparedQuery {
+    public:
+        [[nodiscard]] float operator()(Id id) const {
+            std::uint32_t internal = 0;
+            if (!index_->find_internal(id, internal))
+                raise(ErrorKind::out_of_range, "IvfPqIndex: unknown id ", static_cast<unsigned long long>(id));
+            return index_->score_internal(q_.data(), q_norm2_, internal, code_, decoded_);
+        }
+
+    private:
+        friend class IvfPqIndex;
+        const IvfPqIndex* index_ = nullptr;
+        std::vector<float> q_;
+        float q_norm2_ = 0.0f;
+        mutable std::vector<std::uint8_t> code_;
+        mutable std::vector<float> decoded_;
+    };
 
     IvfPqIndex() = default;
-    IvfPqIndex(std::size_t dimension, Metric metric, IvfPqIndexBuildParams params = {})
+    IvfPqIndex(std::size_t dimension, Metric metric, const IvfPqIndexBuildParams& params = {})
         : dim_(dimension), metric_(metric), params_(params), pq_(dimension, params.m, params.nbits) {
-        if (params.nlist == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nlist must be > 0");
+        if (params.nlist == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nlist = 0 must be > 0");
         if (params.keep_vectors) store_ = VectorStore(dimension, params.refine_encoding);
+    }
+
+    /// Construct, train on `data` and add `data` (ids 0..rows-1): the one-call form, like the sparse indexes' build.
+    [[nodiscard]] static IvfPqIndex build(DenseMatrixView<const float> data, Metric metric, const IvfPqIndexBuildParams& params = {}) {
+        IvfPqIndex index(data.cols, metric, params);
+        index.train(data);
+        index.add(data);
+        return index;
     }
 
     [[nodiscard]] std::size_t dimension() const noexcept { return dim_; }
@@ -88,11 +132,17 @@ public:
     [[nodiscard]] const IvfPqIndexBuildParams& params() const noexcept { return params_; }
     [[nodiscard]] std::size_t nlist() const noexcept { return params_.nlist; }
     [[nodiscard]] bool is_trained() const noexcept { return pq_.trained(); }
-    [[nodiscard]] std::size_t size() const noexcept { return live_; }
+    [[nodiscard]] std::size_t size() const noexcept { return lists_.live(); }
     [[nodiscard]] const ProductQuantizer& pq() const noexcept { return pq_; }
+    [[nodiscard]] const CoarseQuantizer& coarse_quantizer() const noexcept { return coarse_; }
+    [[nodiscard]] const InvertedLists& inverted_lists() const noexcept { return lists_; }
+    [[nodiscard]] const DenseMatrix<float>& rotation() const noexcept { return rotation_; }
+    [[nodiscard]] const VectorStore& store() const noexcept { return store_; }
+    [[nodiscard]] std::span<const Id> external_ids() const noexcept { return external_.span(); }
+    [[nodiscard]] bool explicit_ids() const noexcept { return explicit_ids_; }
     [[nodiscard]] bool keeps_vectors() const noexcept { return params_.keep_vectors; }
     /// Number of vectors in list l.
-    [[nodiscard]] std::size_t list_size(std::size_t l) const noexcept { return lists_[l].ids.size(); }
+    [[nodiscard]] std::size_t list_size(std::size_t l) const noexcept { return lists_.list_size(l); }
 
     /// Bytes per indexed vector: PQ code + internal id + kept vector (coarse centroids and codebooks excluded).
     [[nodiscard]] double bytes_per_vector() const noexcept {
@@ -100,28 +150,25 @@ public:
         return code + 4.0 + (params_.keep_vectors ? static_cast<double>(store_.bytes_per_vector()) : 0.0) +
                (explicit_ids_ ? sizeof(Id) : 0.0);
     }
-    /// Total heap bytes of the index (lists incl. block padding, centroids, codebooks, kept vectors, id maps).
+    /// Heap bytes of the index (a loaded index counts only what it copied or computed: the rest is mapped).
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
-        std::size_t b = centroids_.values().size() * 4 + pq_.codebooks().size() * 4 + store_.memory_bytes() + rotation_.values().size() * 4;
-        for (const auto& l : lists_) b += l.codes.capacity() + l.ids.capacity() * 4;
-        b += external_.capacity() * sizeof(Id) + list_of_.capacity() * 4 + lookup_.size() * (sizeof(Id) + 4 + 16);
-        return b;
+        return coarse_.memory_bytes() + (pq_.codebooks_mapped() ? 0 : pq_.codebooks().size() * 4) + store_.memory_bytes() + rotation_.values().size() * 4 +
+               lists_.memory_bytes() + (external_.is_mapped() ? 0 : external_.size() * sizeof(Id)) + lookup_.size() * (sizeof(Id) + 4 + 16);
     }
 
     /// Learns the coarse quantizer and the PQ codebooks from `data` (>= nlist rows). With a `rotation` (d x d,
     /// orthonormal rows, e.g. from train_opq() in opq.hpp, as FAISS's OPQMatrix pre-transform), every vector and
     /// query is rotated before the coarse quantizer and PQ; scores are unchanged because a rotation preserves them.
+    /// Everything is trained into locals and committed at the end: bad data leaves the index as it was.
     void train(DenseMatrixView<const float> data, DenseMatrix<float> rotation = {}) {
         require_configured();
-        if (!external_.empty()) raise(ErrorKind::invalid_argument, "IvfPqIndex: train() on an index that already holds vectors (build a new index)");
+        if (lists_.entries() != 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: train() on an index that already holds vectors (build a new index)");
         validate_dimension(dim_, data.cols, "training vectors");
         const std::size_t min_rows = std::max(params_.nlist, pq_.ksub());
         if (data.rows < min_rows)
             raise(ErrorKind::invalid_argument, "IvfPqIndex::train: ", data.rows, " training vectors, need at least ", min_rows,
                   " (nlist = ", params_.nlist, " coarse centroids and ", pq_.ksub(), " PQ centroids per sub-space for nbits = ", params_.nbits, ")");
         if (!rotation.values().empty()) validate_rotation(rotation, dim_, "IvfPqIndex::train");
-        // everything is trained into locals and committed at the end: bad data (NaN) or a failure part-way leaves
-        // the index as it was
         const DenseMatrix<float> x = prepare_rows(data, rotation);
         KMeansParams kp;
         kp.k = params_.nlist;
@@ -131,38 +178,15 @@ public:
         kp.threads = params_.threads;
         KMeans km(kp);
         km.train(x.view());
-        DenseMatrix<float> centroids = km.centroids();
-        KMeans coarse(kp);
-        coarse.set_centroids(centroids);
-        std::vector<float> centroid_norms(params_.nlist);
-        for (std::size_t c = 0; c < params_.nlist; ++c) centroid_norms[c] = simd::dot(centroids.row(c).data(), centroids.row(c).data(), dim_);
-        // PQ on (a sample of) the residuals
-        const std::size_t ns = std::min<std::size_t>(x.rows(), params_.pq_training_points ? params_.pq_training_points : x.rows());
-        DenseMatrix<float> sample(ns, dim_);
-        for (std::size_t i = 0; i < ns; ++i) std::copy_n(x.row(i * x.rows() / ns).data(), dim_, sample.row(i).data());
-        if (params_.by_residual) {
-            const auto assign = coarse.assign(sample.view());
-            for (std::size_t i = 0; i < ns; ++i)
-                for (std::size_t j = 0; j < dim_; ++j) sample[i][j] -= centroids[assign[i]][j];
-        }
-        ProductQuantizerParams pp;
-        pp.m = params_.m;
-        pp.nbits = params_.nbits;
-        pp.iterations = params_.pq_iterations;
-        pp.max_training_points = 0;
-        pp.seed = params_.seed + 1;
-        pp.threads = params_.threads;
-        ProductQuantizer pq(dim_, params_.m, params_.nbits);
-        pq.train(sample.view(), pp);
+        CoarseQuantizer coarse(km.centroids());
+        ProductQuantizer pq = train_pq(x, coarse);
         rotation_ = std::move(rotation);
-        centroids_ = std::move(centroids);
         coarse_ = std::move(coarse);
-        centroid_norms_ = std::move(centroid_norms);
         pq_ = std::move(pq);
-        lists_.assign(params_.nlist, List{});
+        lists_ = InvertedLists(params_.nlist, params_.m, params_.nbits);
     }
 
-    /// Adds vectors with ids size_of_history, size_of_history + 1, ... (the internal positions).
+    /// Adds vectors with ids entries, entries + 1, ... (the internal positions, counting removed ones).
     void add(DenseMatrixView<const float> vectors) {
         if (explicit_ids_) raise(ErrorKind::invalid_argument, "IvfPqIndex: this index uses explicit ids; pass ids to add()");
         add_impl(vectors, {});
@@ -170,190 +194,102 @@ public:
     /// Adds vectors with caller-chosen ids (must be new and unique).
     void add(DenseMatrixView<const float> vectors, std::span<const Id> ids) {
         if (ids.size() != vectors.rows) raise(ErrorKind::dimension_mismatch, "IvfPqIndex: ", vectors.rows, " vectors but ", ids.size(), " ids");
-        if (!explicit_ids_ && !external_.empty()) raise(ErrorKind::invalid_argument, "IvfPqIndex: this index uses automatic ids; call add() without ids");
+        if (!explicit_ids_ && external_.size() != 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: this index uses automatic ids; call add() without ids");
         add_impl(vectors, ids);
     }
 
-    /// Removes the vectors with these ids; unknown ids are ignored. Returns how many were removed.
+    /// Removes the vectors with these ids (O(1) each); unknown ids are ignored. Returns how many were removed.
     std::size_t remove(std::span<const Id> ids) {
         std::size_t removed = 0;
         for (const Id id : ids) {
             std::uint32_t internal = 0;
             if (!find_internal(id, internal)) continue;
-            const std::uint32_t l = list_of_[internal];
-            List& list = lists_[l];
-            const std::size_t pos = static_cast<std::size_t>(std::find(list.ids.begin(), list.ids.end(), internal) - list.ids.begin());
-            const std::size_t last = list.ids.size() - 1;
-            if (pos != last) copy_code(list, last, pos);
-            list.ids[pos] = list.ids[last];
-            list.ids.pop_back();
-            if (params_.nbits == 4) {
-                const std::size_t bb = detail::fast_scan::block_bytes(params_.m);
-                for (std::size_t s = 0; s < params_.m; ++s) detail::fast_scan::set_code(list.codes.data() + (last / 32) * bb, last % 32, s, 0);
-                list.codes.resize(((list.ids.size() + 31) / 32) * bb);
-            } else {
-                list.codes.resize(list.ids.size() * params_.m);
-            }
-            list_of_[internal] = kRemoved;
+            lists_.remove(internal);
             if (explicit_ids_) lookup_.erase(id);
-            --live_;
             ++removed;
         }
         return removed;
     }
 
-    /// Approximate top-k (exact re-ranking of k * refine_factor candidates when vectors are kept).
-    [[nodiscard]] SearchResults<Id> search(std::span<const float> query, std::size_t k, const IvfPqIndexSearchParams& sp = {}) const {
+    /// Approximate top-k among the vectors the filter accepts (exact re-ranking of k * refine_factor candidates when
+    /// vectors are kept; exact scan of the accepted ids when the filter is selective, see the top of this header).
+    [[nodiscard]] SearchResults<Id> search(const query_type& query, std::size_t k, const IvfPqIndexSearchParams& sp = {},
+                                           const IdFilter& filter = {}) const {
+        SearchResults<Id> out;
+        search_into(query, k, out, sp, filter);
+        return out;
+    }
+
+    /// search() into `out` (no allocation once the thread's scratch and `out` are warm).
+    void search_into(const query_type& query, std::size_t k, SearchResults<Id>& out, const IvfPqIndexSearchParams& sp = {},
+                     const IdFilter& filter = {}) const {
         require_trained();
         validate_k(k, "IvfPqIndex::search");
         validate_dimension(dim_, query.size(), "IvfPqIndex::search: query");
         validate_finite(query, -1, "query");
-        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nprobe must be > 0");
+        validate_search_params(sp);
         Scratch& s = scratch();
-        SearchResults<Id> out;
-        search_one(query.data(), k, sp, s, out);
-        return out;
+        search_one(prepare_query(query.data(), s), k, sp, filter, s, out);
     }
 
     /// search() for every row of `queries`, split over threads (0 = all hardware threads).
-    [[nodiscard]] std::vector<SearchResults<Id>> search_batch(DenseMatrixView<const float> queries, std::size_t k,
-                                                              const IvfPqIndexSearchParams& sp = {}, std::size_t threads = 1) const {
+    [[nodiscard]] std::vector<SearchResults<Id>> search_batch(const batch_type& queries, std::size_t k, const IvfPqIndexSearchParams& sp = {},
+                                                              std::size_t threads = 0, const IdFilter& filter = {}) const {
         require_trained();
         validate_k(k, "IvfPqIndex::search_batch");
         validate_dimension(dim_, queries.cols, "IvfPqIndex::search_batch: queries");
         for (std::size_t i = 0; i < queries.rows; ++i) validate_finite(std::span<const float>(queries.row(i)), static_cast<long long>(i), "queries");
-        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nprobe must be > 0");
+        validate_search_params(sp);
         std::vector<SearchResults<Id>> out(queries.rows);
         detail::parallel_for(queries.rows, threads, [&](std::size_t b, std::size_t e, std::size_t) {
             Scratch& s = scratch();
-            for (std::size_t i = b; i < e; ++i) search_one(queries.row_data(i), k, sp, s, out[i]);
+            for (std::size_t i = b; i < e; ++i) search_one(prepare_query(queries.row_data(i), s), k, sp, filter, s, out[i]);
         });
         return out;
     }
 
-    /// Exact score of the query against the kept vector of `id` (same convention and value as re-ranked search
-    /// results). Needs keep_vectors; throws Error for unknown ids.
-    [[nodiscard]] float score(std::span<const float> query, Id id) const {
-        validate_dimension(dim_, query.size(), "query");
+    /// The query validated, normalized and rotated once, for scoring many ids (see PreparedQuery).
+    [[nodiscard]] PreparedQuery prepare(const query_type& query) const {
+        require_trained();
+        validate_dimension(dim_, query.size(), "IvfPqIndex::prepare: query");
         validate_finite(query, -1, "query");
-        if (!params_.keep_vectors) raise(ErrorKind::unsupported, "IvfPqIndex: score() needs keep_vectors = true");
-        std::uint32_t internal = 0;
-        if (!find_internal(id, internal)) raise(ErrorKind::out_of_range, "IvfPqIndex: unknown id ", static_cast<unsigned long long>(id));
+        PreparedQuery p;
+        p.index_ = this;
         Scratch& s = scratch();
         const float* q = prepare_query(query.data(), s);
-        return exact_score(q, internal, metric_ == Metric::l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f);
+        p.q_.assign(q, q + dim_);
+        p.q_norm2_ = simd::dot(q, q, dim_);
+        return p;
     }
 
-    // ---- raw state for save/load (ivf_pq_io.hpp)
-    struct List {
-        std::vector<std::uint8_t> codes;   // nbits 4: fast-scan blocks; nbits 8: size * m bytes
-        std::vector<std::uint32_t> ids;    // internal ids
-    };
-    [[nodiscard]] const std::vector<List>& lists() const noexcept { return lists_; }
-    [[nodiscard]] const DenseMatrix<float>& centroids() const noexcept { return centroids_; }
-    [[nodiscard]] const DenseMatrix<float>& rotation() const noexcept { return rotation_; }
-    [[nodiscard]] const VectorStore& store() const noexcept { return store_; }
-    [[nodiscard]] const std::vector<Id>& external_ids() const noexcept { return external_; }
-    [[nodiscard]] const std::vector<std::uint32_t>& list_of() const noexcept { return list_of_; }
-    [[nodiscard]] bool explicit_ids() const noexcept { return explicit_ids_; }
+    /// Score of `id` for `query` (exact against the kept vector; by the decoded code without kept vectors). Throws
+    /// Error(out_of_range) for unknown ids. To score many ids, prepare() once.
+    [[nodiscard]] float score(const query_type& query, Id id) const { return prepare(query)(id); }
 
-    /// Rebuilds an index from raw state (validated: throws Error{corrupt_file} on inconsistency).
-    static IvfPqIndex from_parts(std::size_t dimension, Metric metric, IvfPqIndexBuildParams params, DenseMatrix<float> centroids,
-                                 DenseMatrix<float> rotation, std::span<const float> codebooks, std::vector<List> lists,
-                                 VectorStore store, std::vector<Id> external, std::vector<std::uint32_t> list_of, bool explicit_ids) {
-        auto bad = [](const char* what) { raise(ErrorKind::corrupt_file, "IvfPqIndex file: inconsistent ", what); };
-        IvfPqIndex ix(dimension, metric, params);
-        if (centroids.rows() != params.nlist || centroids.cols() != dimension) bad("centroids");
-        if (!rotation.values().empty() && (rotation.rows() != dimension || rotation.cols() != dimension)) bad("rotation");
-        if (lists.size() != params.nlist) bad("list count");
-        if (external.size() != list_of.size()) bad("id table");
-        if (params.keep_vectors && store.size() != external.size()) bad("stored vectors");
-        ix.pq_.set_codebooks(codebooks);
-        std::size_t live = 0;
-        std::vector<std::uint8_t> seen(external.size(), 0);
-        for (std::size_t l = 0; l < lists.size(); ++l) {
-            const auto& list = lists[l];
-            const std::size_t want = params.nbits == 4 ? ((list.ids.size() + 31) / 32) * detail::fast_scan::block_bytes(params.m)
-                                                       : list.ids.size() * params.m;
-            if (list.codes.size() != want) bad("list codes");
-            for (std::uint32_t id : list.ids) {
-                if (id >= external.size() || list_of[id] != l || seen[id]) bad("list ids");
-                seen[id] = 1;
-            }
-            live += list.ids.size();
-        }
-        for (std::size_t i = 0; i < list_of.size(); ++i)
-            if (list_of[i] != kRemoved && !seen[i]) bad("list membership");
-        ix.centroids_ = std::move(centroids);
-        ix.rotation_ = std::move(rotation);
-        ix.lists_ = std::move(lists);
-        if (params.keep_vectors) ix.store_ = std::move(store);
-        ix.external_ = std::move(external);
-        ix.list_of_ = std::move(list_of);
-        ix.explicit_ids_ = explicit_ids;
-        ix.live_ = live;
-        ix.finish_load();
-        return ix;
-    }
-
-    static constexpr std::uint32_t kFormatVersion = 1;
-
-    /// Writes the index atomically (temp file + fsync + rename) in the section format of io/binary_format.hpp.
+    /// Writes the index atomically (ivf_pq_index_file.hpp).
     void save(const std::string& path) const {
         require_trained();
-        FileMeta meta{};
+        ivf_pq_file::Meta meta{};
         meta.dimension = dim_;
         meta.metric = static_cast<std::uint32_t>(metric_);
         meta.id_bytes = sizeof(Id);
         meta.nlist = params_.nlist;
         meta.m = params_.m;
-        meta.nbits = params_.nbits;
+        meta.nbits = static_cast<std::uint32_t>(params_.nbits);
         meta.by_residual = params_.by_residual;
         meta.keep_vectors = params_.keep_vectors;
         meta.refine_encoding = static_cast<std::uint32_t>(params_.refine_encoding);
         meta.opq = !rotation_.values().empty();
         meta.explicit_ids = explicit_ids_;
-        meta.entries = external_.size();
-        std::vector<std::uint64_t> id_offsets(lists_.size() + 1, 0), code_offsets(lists_.size() + 1, 0);
-        for (std::size_t l = 0; l < lists_.size(); ++l) {
-            id_offsets[l + 1] = id_offsets[l] + lists_[l].ids.size();
-            code_offsets[l + 1] = code_offsets[l] + lists_[l].codes.size();
-        }
-        std::vector<std::uint32_t> ids;
-        std::vector<std::uint8_t> codes;
-        ids.reserve(id_offsets.back());
-        codes.reserve(code_offsets.back());
-        for (const auto& l : lists_) {
-            ids.insert(ids.end(), l.ids.begin(), l.ids.end());
-            codes.insert(codes.end(), l.codes.begin(), l.codes.end());
-        }
-        io::SectionWriter w("IvfPqIndex", kFormatVersion);
-        w.add_value("meta", meta);
-        w.add<float>("centroids", centroids_.values());
-        w.add<float>("rotation", rotation_.values());
-        w.add<float>("codebooks", pq_.codebooks());
-        w.add("id_offsets", id_offsets);
-        w.add("code_offsets", code_offsets);
-        w.add("list_ids", ids);
-        w.add("codes", codes);
-        w.add("external", external_);
-        w.add("list_of", list_of_);
-        if (params_.keep_vectors) store_.add_sections(w, "s_");
-        w.write(path);
+        meta.entries = lists_.entries();
+        ivf_pq_file::write<Id>(path, meta, coarse_.centroids().span(), rotation_.values(), pq_.codebooks(), lists_,
+                               params_.keep_vectors ? &store_ : nullptr, external_.span());
     }
 
-    /// Maps and validates a file written by save(): every size, offset and id is checked before use, so a corrupt,
-    /// truncated, foreign or wrong-version file throws Error and never yields a broken index.
-    static IvfPqIndex load(const std::string& path) {
-        const io::SectionReader r(path, "IvfPqIndex", kFormatVersion, kFormatVersion);
-        const auto meta = r.value<FileMeta>("meta");
-        const std::size_t d = meta.dimension;
-        if (d == 0 || d > (1u << 24) || meta.metric > 2 || meta.nlist == 0 || meta.nlist > (1u << 28) || meta.m == 0 || meta.m > d ||
-            (meta.nbits != 4 && meta.nbits != 8) || (meta.nbits == 4 && meta.m > 256) || meta.refine_encoding > 4 || meta.by_residual > 1 ||
-            meta.keep_vectors > 1 || meta.opq > 1 || meta.explicit_ids > 1 || meta.entries >= kRemoved)
-            r.fail(ErrorKind::corrupt_file, "invalid index header");
-        if (meta.id_bytes != sizeof(Id))
-            r.fail(ErrorKind::invalid_data, "file holds ", meta.id_bytes * 8, "-bit ids, this index type uses ", sizeof(Id) * 8, "-bit ids");
+    /// Maps and validates a file written by save(); lists, ids, centroids and codebooks stay in the mapping (zero copy).
+    [[nodiscard]] static IvfPqIndex load(const std::string& path) {
+        auto c = ivf_pq_file::read<Id>(path);
+        const auto& meta = c.meta;
         IvfPqIndexBuildParams p;
         p.nlist = meta.nlist;
         p.m = meta.m;
@@ -361,66 +297,45 @@ public:
         p.by_residual = meta.by_residual != 0;
         p.keep_vectors = meta.keep_vectors != 0;
         p.refine_encoding = static_cast<VectorEncoding>(meta.refine_encoding);
-        const std::size_t nlist = meta.nlist;
-        const auto cents = r.span<float>("centroids", nlist * d);
-        const auto rot = r.span<float>("rotation", meta.opq ? d * d : 0);
-        const auto codebooks = r.span<float>("codebooks", d * (std::size_t{1} << meta.nbits));
-        const auto id_off = r.span<std::uint64_t>("id_offsets", nlist + 1);
-        const auto code_off = r.span<std::uint64_t>("code_offsets", nlist + 1);
-        const auto ids = r.span<std::uint32_t>("list_ids");
-        const auto codes = r.span<std::uint8_t>("codes");
-        if (id_off[0] != 0 || code_off[0] != 0 || id_off[nlist] != ids.size() || code_off[nlist] != codes.size())
-            r.fail(ErrorKind::corrupt_file, "list offsets do not match the list data");
-        std::vector<List> lists(nlist);
-        for (std::size_t l = 0; l < nlist; ++l) {
-            if (id_off[l + 1] < id_off[l] || code_off[l + 1] < code_off[l]) r.fail(ErrorKind::corrupt_file, "list offsets are not increasing");
-            lists[l].ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(id_off[l]), ids.begin() + static_cast<std::ptrdiff_t>(id_off[l + 1]));
-            lists[l].codes.assign(codes.begin() + static_cast<std::ptrdiff_t>(code_off[l]), codes.begin() + static_cast<std::ptrdiff_t>(code_off[l + 1]));
+        IvfPqIndex ix(meta.dimension, static_cast<Metric>(meta.metric), p);
+        ix.pq_.set_codebooks(std::move(c.codebooks));
+        ix.coarse_ = CoarseQuantizer(std::move(c.centroids), meta.dimension);
+        ix.rotation_ = std::move(c.rotation);
+        ix.lists_ = std::move(c.lists);
+        if (p.keep_vectors) ix.store_ = std::move(c.store);
+        ix.external_ = detail::CowArray<Id>(std::move(c.external));
+        ix.explicit_ids_ = meta.explicit_ids != 0;
+        if (ix.explicit_ids_) {
+            const auto ext = ix.external_.span();
+            for (std::size_t i = 0; i < ext.size(); ++i)
+                if (ix.lists_.contains(static_cast<std::uint32_t>(i)) && !ix.lookup_.emplace(ext[i], static_cast<std::uint32_t>(i)).second)
+                    raise(ErrorKind::corrupt_file, "IvfPqIndex: '", path, "': duplicate external ids");
         }
-        DenseMatrix<float> centroids(nlist, d), rotation;
-        std::copy(cents.begin(), cents.end(), centroids.data());
-        if (meta.opq) {
-            rotation = DenseMatrix<float>(d, d);
-            std::copy(rot.begin(), rot.end(), rotation.data());
-        }
-        const auto ext = r.span<Id>("external", meta.entries);
-        const auto lof = r.span<std::uint32_t>("list_of", meta.entries);
-        VectorStore store;
-        if (p.keep_vectors) store = VectorStore::read_sections(r, "s_", d, p.refine_encoding, meta.entries);
-        IvfPqIndex ix = from_parts(d, static_cast<Metric>(meta.metric), p, std::move(centroids), std::move(rotation), codebooks, std::move(lists),
-                                   std::move(store), std::vector<Id>(ext.begin(), ext.end()), std::vector<std::uint32_t>(lof.begin(), lof.end()),
-                                   meta.explicit_ids != 0);
-        if (ix.explicit_ids_ && ix.lookup_.size() != ix.live_) r.fail(ErrorKind::corrupt_file, "duplicate external ids");
         return ix;
     }
 
 private:
-    struct FileMeta {
-        std::uint64_t dimension;
-        std::uint32_t metric;
-        std::uint32_t id_bytes;
-        std::uint64_t nlist;
-        std::uint64_t m;
-        std::uint32_t nbits;
-        std::uint32_t by_residual;
-        std::uint32_t keep_vectors;
-        std::uint32_t refine_encoding;
-        std::uint32_t opq;
-        std::uint32_t explicit_ids;
-        std::uint64_t entries;
-    };
-
     struct Scratch {
-        std::vector<float> query, residual, coarse, lut;
-        QuantizedLut qlut;
-        std::vector<std::uint16_t> sums;
-        std::vector<std::uint32_t> masks;
-        TopKCollector<std::uint32_t, float> probes{1}, candidates{1}, final_top{1};
+        std::vector<float> query, rotated;
+        CoarseQuantizer::Scratch coarse;
+        PqScanner scanner;
+        TopKCollector<std::uint32_t, float> candidates{1}, final_top{1};
+        std::vector<std::uint8_t> code;
+        std::vector<float> decoded;
     };
     static Scratch& scratch() {
         static thread_local Scratch s;
         return s;
     }
+
+    /// The filter seen through internal ids (it tests the external id).
+    template <class Filter>
+    struct AcceptExternal {
+        static constexpr bool accepts_all = Filter::accepts_all;
+        Filter filter;
+        const Id* external;
+        bool operator()(std::uint32_t internal) const { return filter(static_cast<std::uint64_t>(external[internal])); }
+    };
 
     void require_configured() const {
         if (dim_ == 0)
@@ -431,17 +346,10 @@ private:
         require_configured();
         if (!is_trained()) raise(ErrorKind::invalid_argument, "IvfPqIndex: index is not trained (call train() first)");
     }
-
-    void finish_load() {
-        coarse_ = KMeans(KMeansParams{.k = params_.nlist});
-        coarse_.set_centroids(centroids_);
-        centroid_norms_.resize(params_.nlist);
-        for (std::size_t c = 0; c < params_.nlist; ++c) centroid_norms_[c] = simd::dot(centroids_.row(c).data(), centroids_.row(c).data(), dim_);
-        if (explicit_ids_) {
-            lookup_.clear();
-            for (std::size_t i = 0; i < external_.size(); ++i)
-                if (list_of_[i] != kRemoved) lookup_.emplace(external_[i], static_cast<std::uint32_t>(i));
-        }
+    static void validate_search_params(const IvfPqIndexSearchParams& sp) {
+        if (sp.nprobe == 0) raise(ErrorKind::invalid_argument, "IvfPqIndex: nprobe = 0 must be > 0");
+        if (!(sp.exact_scan_fraction >= 0.0 && sp.exact_scan_fraction <= 1.0))
+            raise(ErrorKind::invalid_argument, "IvfPqIndex: exact_scan_fraction = ", sp.exact_scan_fraction, " must be in [0, 1]");
     }
 
     bool find_internal(Id id, std::uint32_t& internal) const {
@@ -451,13 +359,12 @@ private:
             internal = it->second;
             return true;
         }
-        if (static_cast<std::uint64_t>(id) >= list_of_.size() || list_of_[static_cast<std::size_t>(id)] == kRemoved) return false;
+        if (static_cast<std::uint64_t>(id) >= lists_.entries() || !lists_.contains(static_cast<std::uint32_t>(id))) return false;
         internal = static_cast<std::uint32_t>(id);
         return true;
     }
 
     /// Validated, normalised (cosine) and rotated (OPQ) copy of rows.
-    DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows) const { return prepare_rows(rows, rotation_); }
     DenseMatrix<float> prepare_rows(DenseMatrixView<const float> rows, const DenseMatrix<float>& rotation) const {
         validate_dimension(dim_, rows.cols, "vectors");
         for (std::size_t i = 0; i < rows.rows; ++i) validate_finite(std::span<const float>(rows.row(i)), static_cast<long long>(i), "vectors");
@@ -473,212 +380,162 @@ private:
         s.query.assign(query, query + dim_);
         if (metric_ == Metric::cosine) detail::normalize_in_place(s.query);
         if (!rotation_.values().empty()) {
-            s.residual.resize(dim_);
-            rotate_vector(rotation_, s.query.data(), s.residual.data());
-            std::swap(s.query, s.residual);
+            s.rotated.resize(dim_);
+            rotate_vector(rotation_, s.query.data(), s.rotated.data());
+            std::swap(s.query, s.rotated);
         }
         return s.query.data();
     }
 
+    /// PQ codebooks trained on (a sample of) the residuals of x.
+    ProductQuantizer train_pq(const DenseMatrix<float>& x, const CoarseQuantizer& coarse) const {
+        const std::size_t ns = std::min<std::size_t>(x.rows(), params_.pq_training_points ? params_.pq_training_points : x.rows());
+        DenseMatrix<float> sample(ns, dim_);
+        for (std::size_t i = 0; i < ns; ++i) std::copy_n(x.row(i * x.rows() / ns).data(), dim_, sample.row(i).data());
+        if (params_.by_residual) {
+            const auto assign = coarse.assign(sample.view(), params_.threads);
+            for (std::size_t i = 0; i < ns; ++i) coarse.residual(sample.row(i).data(), assign[i], sample.row(i).data());
+        }
+        ProductQuantizerParams pp;
+        pp.m = params_.m;
+        pp.nbits = params_.nbits;
+        pp.iterations = params_.pq_iterations;
+        pp.max_training_points = 0;
+        pp.seed = params_.seed + 1;
+        pp.threads = params_.threads;
+        ProductQuantizer pq(dim_, params_.m, params_.nbits);
+        pq.train(sample.view(), pp);
+        return pq;
+    }
+
     void add_impl(DenseMatrixView<const float> vectors, std::span<const Id> ids) {
         require_trained();
-        DenseMatrix<float> x = prepare_rows(vectors);  // validates first: a rejected batch changes nothing
-        if (external_.size() + x.rows() >= kRemoved) raise(ErrorKind::invalid_argument, "IvfPqIndex: more than 2^32 - 2 vectors");
+        const DenseMatrix<float> x = prepare_rows(vectors, rotation_);  // validates first: a rejected batch changes nothing
+        if (lists_.entries() + x.rows() >= kRemoved) raise(ErrorKind::invalid_argument, "IvfPqIndex: more than 2^32 - 2 vectors");
         if (!ids.empty()) {
             std::unordered_map<Id, std::uint32_t> fresh;
-            for (std::size_t i = 0; i < ids.size(); ++i) {
+            for (std::size_t i = 0; i < ids.size(); ++i)
                 if (lookup_.count(ids[i]) || !fresh.emplace(ids[i], 0).second)
                     raise(ErrorKind::invalid_argument, "IvfPqIndex: duplicate id ", static_cast<unsigned long long>(ids[i]), " at row ", i);
-            }
         }
-        const auto assign = coarse_.assign(x.view());
+        const auto assign = coarse_.assign(x.view(), params_.threads);  // the rule search probes with
         DenseMatrix<float> residual(x);
         if (params_.by_residual)
-            for (std::size_t i = 0; i < residual.rows(); ++i)
-                for (std::size_t j = 0; j < dim_; ++j) residual[i][j] -= centroids_[assign[i]][j];
+            for (std::size_t i = 0; i < residual.rows(); ++i) coarse_.residual(x.row(i).data(), assign[i], residual.row(i).data());
         const auto codes = pq_.encode(residual.view(), params_.threads);
-        const std::size_t m = params_.m, bb = detail::fast_scan::block_bytes(m);
-        const std::size_t base = external_.size();
+        auto& external = external_.mutate();
         for (std::size_t i = 0; i < x.rows(); ++i) {
-            List& list = lists_[assign[i]];
-            const std::size_t pos = list.ids.size();
-            if (params_.nbits == 4) {
-                if (pos % 32 == 0) list.codes.resize(list.codes.size() + bb, 0);
-                std::uint8_t* block = list.codes.data() + (pos / 32) * bb;
-                for (std::size_t s = 0; s < m; ++s) detail::fast_scan::set_code(block, pos % 32, s, codes[i * m + s]);
-            } else {
-                list.codes.insert(list.codes.end(), codes.begin() + i * m, codes.begin() + (i + 1) * m);
-            }
-            list.ids.push_back(static_cast<std::uint32_t>(base + i));
-            list_of_.push_back(assign[i]);
-            if (ids.empty()) {
-                external_.push_back(static_cast<Id>(base + i));
-            } else {
-                external_.push_back(ids[i]);
-                lookup_.emplace(ids[i], static_cast<std::uint32_t>(base + i));
-            }
+            const std::uint32_t internal = lists_.append(assign[i], codes.data() + i * params_.m);
+            external.push_back(ids.empty() ? static_cast<Id>(internal) : ids[i]);
+            if (!ids.empty()) lookup_.emplace(ids[i], internal);
         }
         if (!ids.empty()) explicit_ids_ = true;
         if (params_.keep_vectors) store_.append(x.view());
-        live_ += x.rows();
     }
 
-    void copy_code(List& list, std::size_t from, std::size_t to) {
-        const std::size_t m = params_.m;
-        if (params_.nbits == 4) {
-            const std::size_t bb = detail::fast_scan::block_bytes(m);
-            for (std::size_t s = 0; s < m; ++s)
-                detail::fast_scan::set_code(list.codes.data() + (to / 32) * bb, to % 32, s,
-                                            detail::fast_scan::get_code(list.codes.data() + (from / 32) * bb, from % 32, s));
-        } else {
-            std::copy_n(list.codes.data() + from * m, m, list.codes.data() + to * m);
-        }
-    }
-
-    float exact_score(const float* q, std::uint32_t internal, float qn) const noexcept {
-        if (metric_ == Metric::l2) return -store_.l2_squared(q, internal, qn);
-        return store_.dot(q, internal);
-    }
-
-    /// Unpacked code of entry `pos` of a list.
-    void entry_code(const List& list, std::size_t pos, std::uint8_t* out) const noexcept {
-        const std::size_t m = params_.m;
-        if (params_.nbits == 4) {
-            const std::uint8_t* block = list.codes.data() + (pos / 32) * detail::fast_scan::block_bytes(m);
-            for (std::size_t s = 0; s < m; ++s) out[s] = detail::fast_scan::get_code(block, pos % 32, s);
-        } else {
-            std::copy_n(list.codes.data() + pos * m, m, out);
-        }
-    }
-
-    void search_one(const float* raw_query, std::size_t k, const IvfPqIndexSearchParams& sp, Scratch& s, SearchResults<Id>& out) const {
-        k = std::min(k, std::max<std::size_t>(live_, 1));  // k = SIZE_MAX means "every vector"
-        const float* q = prepare_query(raw_query, s);
+    /// The score search() ranks with: exact from the kept vectors, or the decoded code (centroid + residual).
+    float score_internal(const float* q, float q_norm2, std::uint32_t internal, std::vector<std::uint8_t>& code,
+                         std::vector<float>& decoded) const {
         const bool l2 = metric_ == Metric::l2;
-        const std::size_t nlist = params_.nlist, nprobe = std::min(sp.nprobe, nlist), m = params_.m, ksub = pq_.ksub();
-        // 1. coarse quantizer: nearest centroids by |c|^2 - 2 q.c
-        s.coarse.resize(nlist);
-        simd::dot_many(q, centroids_.data(), nlist, dim_, dim_, s.coarse.data());
-        s.probes.reset(nprobe);
-        for (std::size_t c = 0; c < nlist; ++c) {
-            const float sc = 2.0f * s.coarse[c] - centroid_norms_[c];
-            if (s.probes.would_enter(sc)) s.probes.push(static_cast<std::uint32_t>(c), sc);
+        if (params_.keep_vectors) return l2 ? -store_.l2_squared(q, internal, q_norm2) : store_.dot(q, internal);
+        code.resize(params_.m);
+        decoded.resize(dim_);
+        lists_.code_of(internal, code.data());
+        pq_.decode(code.data(), decoded.data());
+        if (params_.by_residual) {
+            const float* c = coarse_.centroid(lists_.list_of(internal));
+            for (std::size_t j = 0; j < dim_; ++j) decoded[j] += c[j];
         }
-        const auto probes = s.probes.finalize();
-        // 2. scan the probed lists, keeping the best `ncand` by PQ distance (lower is better; stored negated)
-        const bool rerank = params_.keep_vectors && sp.refine_factor > 0;
+        return l2 ? -simd::l2_squared(q, decoded.data(), dim_) : simd::dot(q, decoded.data(), dim_);
+    }
+
+    /// Plan choice: does the filter accept at most exact_scan_fraction of the vectors?
+    bool exact_plan(const IdFilter& filter, double fraction) const {
+        if (filter.accepts_all()) return false;
+        if (!explicit_ids_) return use_exact_scan(filter, lists_.entries(), fraction);
+        // explicit ids: sample the stored entries' external ids (the id range says nothing)
+        const auto ext = external_.span();
+        const std::size_t n = ext.size(), samples = std::min<std::size_t>(n, 1024);
+        std::size_t hits = 0;
+        for (std::size_t s = 0; s < samples; ++s) hits += filter.accepts(static_cast<std::uint64_t>(ext[(n * (2 * s + 1)) / (2 * samples)]));
+        return static_cast<double>(hits) <= fraction * static_cast<double>(samples);
+    }
+
+    void search_one(const float* q, std::size_t k, const IvfPqIndexSearchParams& sp, const IdFilter& filter, Scratch& s,
+                    SearchResults<Id>& out) const {
+        k = std::min(k, std::max<std::size_t>(lists_.live(), 1));  // k = SIZE_MAX means "every vector"
+        const bool exact = exact_plan(filter, sp.exact_scan_fraction);
+        filter.visit([&](auto f) {
+            if (exact) exact_scan(q, k, filter, f, s);
+            else approximate(q, k, sp, AcceptExternal<decltype(f)>{f, external_.span().data()}, s);
+        });
+        const auto best = s.final_top.finalize();
+        const auto ext = external_.span();
+        out.resize(best.size());
+        for (std::size_t i = 0; i < best.size(); ++i) out[i] = {ext[best[i].id], best[i].score};
+    }
+
+    /// The exact plan: every accepted, stored vector scored (score_internal) into s.final_top.
+    template <class Filter>
+    void exact_scan(const float* q, std::size_t k, const IdFilter& filter, const Filter& f, Scratch& s) const {
+        s.final_top.reset(k);
+        const float qn = metric_ == Metric::l2 ? simd::dot(q, q, dim_) : 0.0f;
+        auto offer = [&](std::uint32_t internal) { s.final_top.push(internal, score_internal(q, qn, internal, s.code, s.decoded)); };
+        const std::size_t n = lists_.entries();
+        if (!explicit_ids_) {
+            filter.for_each_accepted(n, [&](std::uint64_t id) {
+                if (lists_.contains(static_cast<std::uint32_t>(id))) offer(static_cast<std::uint32_t>(id));
+            });
+        } else {
+            const auto ext = external_.span();
+            for (std::size_t i = 0; i < n; ++i)
+                if (lists_.contains(static_cast<std::uint32_t>(i)) && f(static_cast<std::uint64_t>(ext[i]))) offer(static_cast<std::uint32_t>(i));
+        }
+    }
+
+    /// The IVF plan: probe, scan (filter tested before the heap), re-rank into s.final_top.
+    template <class Accept>
+    void approximate(const float* q, std::size_t k, const IvfPqIndexSearchParams& sp, const Accept& accept, Scratch& s) const {
+        const auto probes = coarse_.probe(q, sp.nprobe, s.coarse);
+        const std::size_t live = lists_.live();
         // candidates kept from the scan: k * refine_factor, never more than the index holds (nor overflowing)
         const std::size_t rf = std::max<std::size_t>(sp.refine_factor, 1);
-        const std::size_t ncand = std::max(k, rf > live_ / k + 1 ? live_ : k * rf);
+        const std::size_t ncand = std::max(k, rf > live / k + 1 ? live : k * rf);
         s.candidates.reset(ncand);
-        s.lut.resize(m * ksub);
-        const bool shared_lut = !l2 || !params_.by_residual;
-        if (shared_lut) {
-            pq_.compute_lut(q, l2, s.lut.data());
-            if (params_.nbits == 4) pq_.quantize_lut(s.lut.data(), s.qlut);
-        }
-        s.residual.resize(dim_);
+        s.scanner.set_query(pq_, q, metric_ == Metric::l2, params_.by_residual);
         for (const auto& probe : probes) {
-            const std::uint32_t l = probe.id;
-            const List& list = lists_[l];
-            const std::size_t n = list.ids.size();
-            if (n == 0) continue;
-            float constant = 0.0f;  // list-level term of the distance
-            if (!shared_lut) {
-                const float* c = centroids_.row(l).data();
-                for (std::size_t j = 0; j < dim_; ++j) s.residual[j] = q[j] - c[j];
-                pq_.compute_lut(s.residual.data(), true, s.lut.data());
-                if (params_.nbits == 4) pq_.quantize_lut(s.lut.data(), s.qlut);
-            } else if (params_.by_residual) {
-                constant = -s.coarse[l];  // IP: distance = -<q, c> - <q, r>
-            }
-            if (params_.nbits == 4) scan_fast(list, constant, s);
-            else scan_adc(list, constant, s);
+            const auto& list = lists_.list(probe.list);
+            if (list.size == 0) continue;
+            s.scanner.set_list(coarse_.centroid(probe.list), probe.dot);
+            s.scanner.scan(list.codes, list.ids, list.size, s.candidates, accept);
         }
-        // 3. re-rank
+        rerank(q, k, sp, s);
+    }
+
+    void rerank(const float* q, std::size_t k, const IvfPqIndexSearchParams& sp, Scratch& s) const {
         const auto cands = s.candidates.finalize();
         s.final_top.reset(k);
-        if (rerank) {
+        if (params_.keep_vectors && sp.refine_factor > 0) {
+            const bool l2 = metric_ == Metric::l2;
             const float qn = l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
             constexpr std::size_t kAhead = 12;  // random reads: keep several vectors in flight
             for (std::size_t i = 0; i < std::min(kAhead, cands.size()); ++i) store_.prefetch(cands[i].id);
             for (std::size_t i = 0; i < cands.size(); ++i) {
                 if (i + kAhead < cands.size()) store_.prefetch(cands[i + kAhead].id);
                 const std::uint32_t internal = cands[i].id;
-                s.final_top.push(internal, exact_score(q, internal, qn));
+                s.final_top.push(internal, l2 ? -store_.l2_squared(q, internal, qn) : store_.dot(q, internal));
             }
         } else if (params_.nbits == 4) {
-            // re-score the quantized-LUT candidates with float LUTs
-            std::uint8_t code[256];
+            // re-score the quantized-LUT candidates with float LUTs (code found through the id-to-position map)
+            s.code.resize(params_.m);
             for (const auto& c : cands) {
-                const std::uint32_t internal = c.id;
-                const std::uint32_t l = list_of_[internal];
-                const List& list = lists_[l];
-                const std::size_t pos = static_cast<std::size_t>(std::find(list.ids.begin(), list.ids.end(), internal) - list.ids.begin());
-                entry_code(list, pos, code);
-                float d = 0.0f;
-                if (!shared_lut) {
-                    const float* cc = centroids_.row(l).data();
-                    for (std::size_t j = 0; j < dim_; ++j) s.residual[j] = q[j] - cc[j];
-                    pq_.compute_lut(s.residual.data(), true, s.lut.data());
-                } else if (params_.by_residual) {
-                    d = -s.coarse[l];
-                }
-                d += pq_.adc(s.lut.data(), code);
-                s.final_top.push(internal, -d);
+                const std::uint32_t l = lists_.list_of(c.id);
+                lists_.code_of(c.id, s.code.data());
+                s.scanner.set_list(coarse_.centroid(l), s.coarse.dots[l], false);
+                s.final_top.push(c.id, -s.scanner.code_distance(s.code.data()));
             }
         } else {
             for (const auto& c : cands) s.final_top.push(c.id, c.score);
-        }
-        const auto best = s.final_top.finalize();
-        out.resize(best.size());
-        for (std::size_t i = 0; i < best.size(); ++i) out[i] = {external_[best[i].id], best[i].score};
-    }
-
-    void scan_fast(const List& list, float constant, Scratch& s) const {
-        const std::size_t n = list.ids.size(), nb = (n + 31) / 32;
-        s.sums.resize(nb * 32);
-        s.masks.resize(nb);
-        const float base = constant + s.qlut.bias, scale = s.qlut.scale;
-        // u16 bar from the current candidate threshold (conservative: rounds up; exact check on push)
-        std::uint16_t thr = 0xFFFF;
-        if (s.candidates.full()) {
-            const float t = (-s.candidates.threshold() - base) * scale;
-            if (t < 0.0f) return;
-            thr = t >= 65535.0f ? std::uint16_t{0xFFFF} : static_cast<std::uint16_t>(std::ceil(t));
-        }
-        pq_.fast_scan(list.codes.data(), nb, s.qlut, thr, s.sums.data(), s.masks.data());
-        const float inv = 1.0f / scale;
-        for (std::size_t b = 0; b < nb; ++b) {
-            std::uint32_t mask = s.masks[b];
-            if (b + 1 == nb && n % 32) mask &= (1u << (n % 32)) - 1u;
-            while (mask) {
-                const std::size_t j = static_cast<std::size_t>(__builtin_ctz(mask));
-                mask &= mask - 1;
-                const std::size_t pos = b * 32 + j;
-                const float sc = -(base + static_cast<float>(s.sums[pos]) * inv);
-                if (s.candidates.would_enter(sc)) s.candidates.push(list.ids[pos], sc);
-            }
-        }
-    }
-
-    void scan_adc(const List& list, float constant, Scratch& s) const {
-        const std::size_t n = list.ids.size(), m = params_.m;
-        const float* lut = s.lut.data();
-        const std::uint8_t* codes = list.codes.data();
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::uint8_t* c = codes + i * m;
-            float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
-            std::size_t sub = 0;
-            for (; sub + 4 <= m; sub += 4) {
-                d0 += lut[sub * 256 + c[sub]];
-                d1 += lut[(sub + 1) * 256 + c[sub + 1]];
-                d2 += lut[(sub + 2) * 256 + c[sub + 2]];
-                d3 += lut[(sub + 3) * 256 + c[sub + 3]];
-            }
-            for (; sub < m; ++sub) d0 += lut[sub * 256 + c[sub]];
-            const float sc = -(constant + ((d0 + d1) + (d2 + d3)));
-            if (s.candidates.would_enter(sc)) s.candidates.push(list.ids[i], sc);
         }
     }
 
@@ -686,17 +543,13 @@ private:
     Metric metric_ = Metric::inner_product;
     IvfPqIndexBuildParams params_;
     ProductQuantizer pq_;
-    KMeans coarse_;
-    DenseMatrix<float> centroids_;
-    std::vector<float> centroid_norms_;
+    CoarseQuantizer coarse_;
     DenseMatrix<float> rotation_;  // empty unless OPQ
-    std::vector<List> lists_;
+    InvertedLists lists_;
     VectorStore store_;
-    std::vector<Id> external_;             // internal -> external id
-    std::vector<std::uint32_t> list_of_;   // internal -> list (kRemoved when removed)
+    detail::CowArray<Id> external_;                 // internal -> external id (mapped after load)
     std::unordered_map<Id, std::uint32_t> lookup_;  // external -> internal (explicit ids only)
     bool explicit_ids_ = false;
-    std::size_t live_ = 0;
 };
 
 }  // namespace sparsedense

@@ -34,10 +34,9 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
-#include "sparsedense/dense/detail/argmin_kernels.hpp"
 #include "sparsedense/core/parallel.hpp"
-#include "sparsedense/dense/detail/pq_lut_kernels.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
+#include "sparsedense/simd/pq_kernels.hpp"
 
 namespace sparsedense {
 
@@ -254,8 +253,8 @@ private:
                 for (std::size_t b = b0; b < b1; ++b) {
                     const std::size_t first = b * kBlock, cnt = std::min(kBlock, n - first);
                     for (std::size_t i = 0; i < cnt; ++i)
-                        detail::pq_lut::build(data.row_data(first + i), t.data(), offsets, 1, k, cnorm.data(), true, dist.data() + i * k);
-                    detail::argmin::nearest(dist.data(), cnt, k, k, nullptr, out + first, out_dist + first);
+                        simd::pq_lut(data.row_data(first + i), t.data(), offsets, 1, k, cnorm.data(), true, dist.data() + i * k);
+                    simd::argmin_centroid(dist.data(), cnt, k, k, nullptr, out + first, out_dist + first);
                     for (std::size_t i = 0; i < cnt; ++i) out_dist[first + i] = std::max(0.0f, out_dist[first + i]);
                 }
             });
@@ -272,7 +271,7 @@ private:
                 } else {
                     simd::dot_block(data.row_data(first), cnt, data.stride, centroids_.data(), k, d, d, dots.data(), k);
                 }
-                detail::argmin::nearest(dots.data(), cnt, k, k, cnorm.data(), out + first, out_dist + first);
+                simd::argmin_centroid(dots.data(), cnt, k, k, cnorm.data(), out + first, out_dist + first);
                 for (std::size_t i = 0; i < cnt; ++i) {
                     const float xn = simd::dot(data.row_data(first + i), data.row_data(first + i), d);
                     out_dist[first + i] = std::max(0.0f, xn + out_dist[first + i]);

@@ -9,7 +9,7 @@
 //   nbits = 8: 256 centroids per sub-space, float LUTs (M x 256 floats, L1-resident), one byte per code.
 //   nbits = 4: 16 centroids per sub-space, so the LUT of a sub-space fits a 16-byte register lane. Codes are
 //              re-packed in blocks of 32 vectors and scanned with byte shuffles on LUTs quantized to u8
-//              ("fast-scan", André et al., VLDB 2015; see detail/fast_scan_kernels.hpp). quantize_lut() maps the
+//              ("fast-scan", André et al., VLDB 2015; see simd/pq_kernels.hpp). quantize_lut() maps the
 //              float LUT to u8 with a per-sub-space offset and one global scale chosen so that the total of M
 //              entries fits u16; the approximation error per code is at most M / (2 scale).
 // Scores here are "lower is better" distances: squared L2, or the negated inner product for IP. The indexes turn
@@ -27,11 +27,11 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
-#include "sparsedense/dense/detail/fast_scan_kernels.hpp"
 #include "sparsedense/core/parallel.hpp"
-#include "sparsedense/dense/detail/pq_lut_kernels.hpp"
 #include "sparsedense/dense/kmeans.hpp"
+#include "sparsedense/io/binary_format.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
+#include "sparsedense/simd/pq_kernels.hpp"
 
 namespace sparsedense {
 
@@ -69,17 +69,21 @@ public:
     [[nodiscard]] std::size_t ksub() const noexcept { return std::size_t{1} << nbits_; }
     [[nodiscard]] bool trained() const noexcept { return !codebooks_.empty(); }
     /// Bytes of one packed code (m * nbits / 8, rounded up; m rounded up to even for 4 bits).
-    [[nodiscard]] std::size_t code_bytes() const noexcept { return nbits_ == 8 ? m_ : detail::fast_scan::pairs_for(m_); }
+    [[nodiscard]] std::size_t code_bytes() const noexcept { return nbits_ == 8 ? m_ : simd::fast_scan_layout::pairs_for(m_); }
     [[nodiscard]] std::size_t sub_begin(std::size_t s) const noexcept { return offsets_[s]; }
     [[nodiscard]] std::size_t sub_dim(std::size_t s) const noexcept { return offsets_[s + 1] - offsets_[s]; }
     /// Centroid c of sub-space s (sub_dim(s) floats).
     [[nodiscard]] const float* centroid(std::size_t s, std::size_t c) const noexcept {
         return codebooks_.data() + (offsets_[s] * ksub()) + c * sub_dim(s);
     }
-    [[nodiscard]] std::span<const float> codebooks() const noexcept { return codebooks_; }
-    void set_codebooks(std::span<const float> values) {
+    [[nodiscard]] std::span<const float> codebooks() const noexcept { return codebooks_.span(); }
+    /// True when the codebooks are a view into a mapped index file (the transposed copy is always owned).
+    [[nodiscard]] bool codebooks_mapped() const noexcept { return codebooks_.is_mapped(); }
+    void set_codebooks(std::span<const float> values) { set_codebooks(io::Buffer<float>(std::vector<float>(values.begin(), values.end()))); }
+    /// Adopts codebooks as they are (owned, or mapped from a file: kept in place, zero copy).
+    void set_codebooks(io::Buffer<float> values) {
         if (values.size() != dim_ * ksub()) raise(ErrorKind::corrupt_file, "product quantizer: codebooks have ", values.size(), " values, expected ", dim_ * ksub());
-        codebooks_.assign(values.begin(), values.end());
+        codebooks_ = std::move(values);
         build_transposed();
     }
 
@@ -110,7 +114,7 @@ public:
                 std::copy_n(km.centroids().data(), k * ds, cb.data() + off * k);
             }
         });
-        codebooks_ = std::move(cb);
+        codebooks_ = io::Buffer<float>(std::move(cb));
         build_transposed();
     }
 
@@ -151,7 +155,7 @@ public:
     /// Float LUT (m x ksub, row-major) of "lower is better" distances: squared L2 per sub-space (l2 = true) or the
     /// negated inner product (l2 = false).
     void compute_lut(const float* query, bool l2, float* lut) const noexcept {
-        detail::pq_lut::build(query, transposed_.data(), offsets_.data(), m_, ksub(), centroid_norms_.data(), l2, lut);
+        simd::pq_lut(query, transposed_.data(), offsets_.data(), m_, ksub(), centroid_norms_.data(), l2, lut);
     }
 
     /// ADC: sum of the LUT entries of an unpacked code.
@@ -164,19 +168,19 @@ public:
 
     /// Quantizes a 4-bit float LUT (m x 16) to u8 for the fast-scan kernels (see QuantizedLut).
     void quantize_lut(const float* lut, QuantizedLut& out) const {
-        const std::size_t bytes = detail::fast_scan::pairs_for(m_) * 32;
+        const std::size_t bytes = simd::fast_scan_layout::pairs_for(m_) * 32;
         if (out.table.size() != bytes) out.table.assign(bytes, 0);  // the padding sub-quantizer stays zero
-        detail::pq_lut::quantize(lut, m_, out.table.data(), out.bias, out.scale);
+        simd::quantize_pq_lut(lut, m_, out.table.data(), out.bias, out.scale);
     }
 
     /// Packs n unpacked 4-bit codes (n x m) into fast-scan blocks (ceil(n / 32) blocks; missing vectors code 0).
     [[nodiscard]] std::vector<std::uint8_t> pack_fast_scan(std::span<const std::uint8_t> codes, std::size_t n) const {
         if (nbits_ != 4) raise(ErrorKind::invalid_argument, "product quantizer: fast-scan packing needs nbits = 4");
         if (codes.size() != n * m_) raise(ErrorKind::dimension_mismatch, "product quantizer: ", codes.size(), " codes for ", n, " vectors");
-        const std::size_t nb = (n + 31) / 32, bb = detail::fast_scan::block_bytes(m_);
+        const std::size_t nb = (n + 31) / 32, bb = simd::fast_scan_layout::block_bytes(m_);
         std::vector<std::uint8_t> packed(nb * bb, 0);
         for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t s = 0; s < m_; ++s) detail::fast_scan::set_code(packed.data() + (i / 32) * bb, i % 32, s, codes[i * m_ + s]);
+            for (std::size_t s = 0; s < m_; ++s) simd::fast_scan_layout::set_code(packed.data() + (i / 32) * bb, i % 32, s, codes[i * m_ + s]);
         return packed;
     }
 
@@ -184,7 +188,7 @@ public:
     /// bit j set where the sum is <= threshold. Uses the kernel of the active SIMD level.
     void fast_scan(const std::uint8_t* packed, std::size_t nblocks, const QuantizedLut& lut, std::uint16_t threshold,
                    std::uint16_t* out, std::uint32_t* masks) const noexcept {
-        detail::fast_scan::scan_kernel()(packed, nblocks, detail::fast_scan::pairs_for(m_), lut.table.data(), threshold, out, masks);
+        simd::fast_scan_kernel()(packed, nblocks, simd::fast_scan_layout::pairs_for(m_), lut.table.data(), threshold, out, masks);
     }
 
 private:
@@ -210,7 +214,7 @@ private:
             }
     }
 
-    std::vector<float> codebooks_;  // sub-space s: ksub x sub_dim(s) floats starting at offsets_[s] * ksub
+    io::Buffer<float> codebooks_;  // sub-space s: ksub x sub_dim(s) floats starting at offsets_[s] * ksub
     std::vector<float> transposed_;      // d x ksub: row j = dimension j of every centroid of its sub-space
     std::vector<float> centroid_norms_;  // m x ksub squared norms
 };

@@ -20,6 +20,7 @@
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/simd/cpu_features.hpp"
 #include "sparsedense/simd/forward_record.hpp"
+#include "sparsedense/simd/detail/pq_kernel_table.hpp"
 
 namespace sparsedense::simd {
 
@@ -50,6 +51,7 @@ struct KernelTable {
     std::int32_t (*dot_u8_i8)(const std::uint8_t*, const std::int8_t*, std::size_t) noexcept;
     float (*sparse_dot_dense)(const std::uint32_t*, const float*, std::size_t, const float*) noexcept;
     const ForwardRecordKernels* forward_record;  ///< simd/forward_record.hpp
+    PqKernels pq;  ///< product-quantization kernels (simd/pq_kernels.hpp)
 };
 
 }  // namespace sparsedense::simd
@@ -60,15 +62,24 @@ namespace sparsedense::simd::detail {
 const KernelTable* table_for(SimdLevel level) noexcept;
 }  // namespace sparsedense::simd::detail
 #else
+#include "sparsedense/simd/detail/pq_scalar_kernels.hpp"
 #include "sparsedense/simd/detail/scalar_kernels.hpp"
 #include "sparsedense/simd/detail/sse_kernels.hpp"
 #include "sparsedense/simd/detail/forward_record_kernels.hpp"
 #if SPARSEDENSE_X86
 #include "sparsedense/simd/detail/avx2_kernels.hpp"
 #include "sparsedense/simd/detail/avx512_kernels.hpp"
+#include "sparsedense/simd/detail/pq_avx2_kernels.hpp"
+#include "sparsedense/simd/detail/pq_avx512_kernels.hpp"
 #endif
 
 namespace sparsedense::simd::detail {
+
+#define SPARSEDENSE_PQ_KERNELS(argmin_ns, lut_ns, quantize_ns, scan_ns) \
+    PqKernels { &argmin_ns::argmin, &lut_ns::lut_build, &quantize_ns::lut_quantize, &scan_ns::fast_scan }
+#define SPARSEDENSE_PQ_SCALAR SPARSEDENSE_PQ_KERNELS(pq_scalar, pq_scalar, pq_scalar, pq_scalar)
+#define SPARSEDENSE_PQ_AVX2 SPARSEDENSE_PQ_KERNELS(pq_scalar, pq_avx2, pq_scalar, pq_avx2)
+#define SPARSEDENSE_PQ_AVX512 SPARSEDENSE_PQ_KERNELS(pq_avx512, pq_avx512, pq_avx512, pq_avx512)
 
 #define SPARSEDENSE_FLOAT_KERNELS(ns)                                                                              \
     &ns::dot<float>, &ns::dot<float16>, &ns::dot<bfloat16>, &ns::l2_squared<float>, &ns::l2_squared<float16>,    \
@@ -80,24 +91,28 @@ inline constexpr KernelTable scalar_table{SimdLevel::scalar, false, SPARSEDENSE_
                                           &scalar::int_dot<std::int8_t, std::int8_t>,
                                           &scalar::int_dot<std::uint8_t, std::uint8_t>,
                                           &scalar::int_dot<std::uint8_t, std::int8_t>, &scalar::sparse_dot_dense,
-                                          &scalar::forward_record_kernels};
+                                          &scalar::forward_record_kernels, SPARSEDENSE_PQ_SCALAR};
 #if defined(__SSE2__)
 inline constexpr KernelTable sse_table{SimdLevel::sse,  false, SPARSEDENSE_FLOAT_KERNELS(sse), &sse::dot_i8,
                                        &sse::dot_u8,    &sse::dot_u8_i8, &scalar::sparse_dot_dense,
-                                       &scalar::forward_record_kernels};
+                                       &scalar::forward_record_kernels, SPARSEDENSE_PQ_SCALAR};
 #endif
 #if SPARSEDENSE_X86
 inline constexpr KernelTable avx2_table{SimdLevel::avx2, false, SPARSEDENSE_FLOAT_KERNELS(avx2), &avx2::dot_i8,
                                         &avx2::dot_u8,   &avx2::dot_u8_i8, &avx2::sparse_dot_dense,
-                                        &avx2::forward_record_kernels};
+                                        &avx2::forward_record_kernels, SPARSEDENSE_PQ_AVX2};
 inline constexpr KernelTable avx512_table{SimdLevel::avx512, false, SPARSEDENSE_FLOAT_KERNELS(avx512), &avx512::dot_i8,
                                           &avx512::dot_u8,   &avx512::dot_u8_i8, &avx512::sparse_dot_dense,
-                                          &avx512::forward_record_kernels};
+                                          &avx512::forward_record_kernels, SPARSEDENSE_PQ_AVX512};
 inline constexpr KernelTable avx512_vnni_table{SimdLevel::avx512, true, SPARSEDENSE_FLOAT_KERNELS(avx512), &avx512::dot_i8_vnni,
                                                &avx512::dot_u8_vnni, &avx512::dot_u8_i8_vnni, &avx512::sparse_dot_dense,
-                                               &avx512::forward_record_kernels};
+                                               &avx512::forward_record_kernels, SPARSEDENSE_PQ_AVX512};
 #endif
 #undef SPARSEDENSE_FLOAT_KERNELS
+#undef SPARSEDENSE_PQ_SCALAR
+#undef SPARSEDENSE_PQ_AVX2
+#undef SPARSEDENSE_PQ_AVX512
+#undef SPARSEDENSE_PQ_KERNELS
 
 #if defined(SPARSEDENSE_KERNELS_IMPLEMENTATION)
 const KernelTable* table_for(SimdLevel level) noexcept {  // the compiled library's one definition
