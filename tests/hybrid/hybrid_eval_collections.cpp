@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "hybrid_evaluation.hpp"
-#include "sparsedense/hybrid/concepts.hpp"
+#include "sparsedense/core/retriever.hpp"
 #include "support/test_support.hpp"
 
 using namespace sparsedense;
@@ -35,7 +35,7 @@ eval::HybridEvaluationOptions options_for(const std::string& corpus_path) {
 }
 }  // namespace
 
-static_assert(SparseScorer<InvertedIndex> && DenseScorer<FlatIndex>);
+static_assert(PreparedScoring<InvertedIndex> && PreparedScoring<FlatIndex>);
 
 TEST_CASE("SciFact: BM25 matches Pyserini, flat dense equals brute force, best fusion beats both", "[hybrid][eval][data]") {
     SPARSEDENSE_REQUIRE_SHARED_DATA(corpus, "scifact/corpus.jsonl");
