@@ -24,6 +24,7 @@
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/dense/product_quantizer.hpp"
 #include "sparsedense/dense/rotation.hpp"
+#include "sparsedense/simd/dense_kernels.hpp"
 
 namespace sparsedense {
 
@@ -44,7 +45,10 @@ struct OpqParams {
 template <class Deferred = void>
 [[nodiscard]] Eigen::MatrixXd orthogonal_procrustes(const Eigen::MatrixXd& m) {
     const Eigen::Index d = m.cols();
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(m.transpose() * m);
+    // products written as MatrixXd * MatrixXd, one GEMM instantiation (a transposed operand is another)
+    const Eigen::MatrixXd mt = m.transpose();
+    const Eigen::MatrixXd mtm = mt * m;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(mtm);
     if (eigen.info() != Eigen::Success) raise(ErrorKind::invalid_data, "opq: the eigendecomposition did not converge (NaN in the data?)");
     const Eigen::MatrixXd& v = eigen.eigenvectors();  // eigenvalues ascending
     const double top = std::sqrt(std::max(eigen.eigenvalues()(d - 1), 0.0));
@@ -66,7 +70,8 @@ template <class Deferred = void>
     // complete with unit vectors for the null directions (any completion is optimal)
     for (Eigen::Index e = 0; next > 0 && e < d; ++e)
         if (orthonormalize_against(Eigen::VectorXd::Unit(d, e), next)) --next;
-    return u * v.transpose();
+    const Eigen::MatrixXd vt = v.transpose();
+    return u * vt;
 }
 
 /// Learns an OPQ rotation (d x d, orthonormal rows) for a PQ with params.m sub-quantizers; pass it to
@@ -77,29 +82,41 @@ template <class Deferred = void>
     const std::size_t d = data.cols;
     const std::size_t n = std::min(data.rows, params.max_training_points ? params.max_training_points : data.rows);
     if (n < (std::size_t{1} << params.nbits)) raise(ErrorKind::invalid_argument, "opq: ", n, " training points are too few");
-    using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    Mat x(n, d);
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < d; ++j) x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = data.row_data(i * data.rows / n)[j];
+    // The float products go through the library's register-blocked kernel (simd::dot_block), not Eigen's GEMM:
+    // only the d x d double algebra of orthogonal_procrustes instantiates Eigen (2 float GEMM instantiations cost
+    // a test TU 0.4 GB of compiler memory under the sanitizers).
+    DenseMatrix<float> x(n, d), xt(d, n), yt(d, n), xty(d, d);  // the sample, X^T, Y^T, X^T Y
+    for (std::size_t i = 0; i < n; ++i) {
+        const float* src = data.row_data(i * data.rows / n);
+        std::copy(src, src + d, x.row(i).data());
+        for (std::size_t j = 0; j < d; ++j) xt[j][i] = src[j];
+    }
     DenseMatrix<float> r(d, d, 0.0f);
     for (std::size_t i = 0; i < d; ++i) r[i][i] = 1.0f;
-    DenseMatrix<float> xr(n, d), y(n, d);
+    std::vector<float> yrow(d);
     ProductQuantizerParams pp;
     pp.m = params.m;
     pp.nbits = params.nbits;
     pp.iterations = params.pq_iterations;
     pp.max_training_points = 0;
     pp.threads = params.threads;
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(d));
     for (std::size_t it = 0; it < params.iterations; ++it) {
-        xr.eigen().noalias() = x * r.eigen().transpose();
+        const DenseMatrix<float> xr = apply_rotation(r, x.view());  // X R^T
         ProductQuantizer pq(d, params.m, params.nbits);
         pp.seed = params.seed + it;
         pq.train(xr.view(), pp);
         const auto codes = pq.encode(xr.view(), params.threads);
-        for (std::size_t i = 0; i < n; ++i) pq.decode(codes.data() + i * params.m, y.row(i).data());
-        const Eigen::MatrixXd xty = (x.transpose() * y.eigen()).cast<double>();
-        const Eigen::MatrixXd rt = orthogonal_procrustes(xty);  // R^T
-        r.eigen() = rt.transpose().cast<float>();
+        for (std::size_t i = 0; i < n; ++i) {
+            pq.decode(codes.data() + i * params.m, yrow.data());
+            for (std::size_t j = 0; j < d; ++j) yt[j][i] = yrow[j];
+        }
+        simd::dot_block(xt.data(), d, n, yt.data(), d, n, n, xty.data(), d);  // (X^T Y)[a][b] = <X^T row a, Y^T row b>
+        for (std::size_t a = 0; a < d; ++a)
+            for (std::size_t b = 0; b < d; ++b) m(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) = xty[a][b];
+        const Eigen::MatrixXd rt = orthogonal_procrustes(m);  // R^T
+        for (std::size_t i = 0; i < d; ++i)
+            for (std::size_t j = 0; j < d; ++j) r[i][j] = static_cast<float>(rt(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)));
     }
     return r;
 }
