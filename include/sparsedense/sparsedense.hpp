@@ -3,6 +3,8 @@
 // sparsedense: first-stage retrieval in one header-only C++20 library -- learned-sparse inverted indexes (exact
 // and Seismic-style clustered), dense ANN (flat, product quantization, IVF-PQ), hybrid fusion, and the run-time
 // dispatched SIMD kernels under them. Include the per-concept headers instead to keep compile times down.
+// Not included here (they bring Eigen, about a second of compile time per translation unit): dense/opq.hpp
+// (train_opq, the OPQ rotation) and core/eigen_interop.hpp (Eigen views of dense matrices).
 #pragma once
 
 #include "sparsedense/core/csr_matrix.hpp"
@@ -18,7 +20,6 @@
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/dense/metric.hpp"
-#include "sparsedense/dense/opq.hpp"
 #include "sparsedense/dense/product_quantizer.hpp"
 #include "sparsedense/dense/vector_store.hpp"
 #include "sparsedense/eval/beir.hpp"

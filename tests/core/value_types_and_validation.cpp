@@ -6,6 +6,7 @@
 
 #include "sparsedense/core/csr_matrix.hpp"
 #include "sparsedense/core/dense_matrix.hpp"
+#include "sparsedense/core/eigen_interop.hpp"
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/core/value_types.hpp"
 #include "support/test_support.hpp"
@@ -114,12 +115,12 @@ TEST_CASE("validation names the row, term and dimension at fault", "[core][valid
 TEST_CASE("dense matrices: views, strides, Eigen interop", "[core][dense]") {
     DenseMatrix<float> m(3, 4);
     for (std::size_t i = 0; i < 12; ++i) m.values()[i] = static_cast<float>(i);
-    const auto e = m.eigen();
+    const auto e = eigen_map(m.view());
     REQUIRE(e(2, 3) == 11.0f);
     REQUIRE(e.rows() == 3);
     std::vector<float> padded(3 * 6, -1.0f);
     DenseMatrixView<float> pv(padded.data(), 3, 4, 6);
-    pv.eigen() = m.eigen();
+    eigen_map(pv) = eigen_map(m.view());
     REQUIRE(padded[6 + 1] == 5.0f);
     REQUIRE(padded[4] == -1.0f);
     REQUIRE(pv.slice(1, 2).row(0)[0] == 4.0f);

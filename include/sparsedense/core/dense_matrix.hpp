@@ -2,8 +2,8 @@
 //
 // Row-major dense matrices. DenseMatrixView<T> is a non-owning view over caller memory (rows x cols, with a row
 // stride in elements, so it can view a sub-block or padded storage); DenseMatrix<T> owns 64-byte aligned storage
-// for data the library builds (codebooks, centroids, stored vectors). Both convert to Eigen::Map for the linear
-// algebra done with Eigen (k-means assignment as GEMM, OPQ's SVD).
+// for data the library builds (codebooks, centroids, stored vectors). core/eigen_interop.hpp views either as an
+// Eigen::Map (kept out of this header: Eigen/Core costs every including translation unit about a second).
 #pragma once
 
 #include <cstddef>
@@ -11,9 +11,8 @@
 #include <memory>
 #include <new>
 #include <span>
+#include <type_traits>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "sparsedense/core/error.hpp"
 
@@ -45,9 +44,6 @@ using aligned_vector = std::vector<T, AlignedAllocator<T>>;
 template <class T>
 struct DenseMatrixView {
     using value_type = T;
-    using EigenMatrix = Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    using EigenMap = Eigen::Map<std::conditional_t<std::is_const_v<T>, const EigenMatrix, EigenMatrix>, Eigen::Unaligned,
-                                Eigen::OuterStride<>>;
 
     T* data = nullptr;
     std::size_t rows = 0;
@@ -80,11 +76,6 @@ struct DenseMatrixView {
         if (first + count > rows) raise(ErrorKind::out_of_range, "dense matrix view: rows ", first, "+", count, " beyond ", rows);
         return DenseMatrixView(data + first * stride, count, cols, stride);
     }
-    /// Eigen view (row-major, outer stride = stride).
-    [[nodiscard]] EigenMap eigen() const {
-        return EigenMap(data, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols),
-                        Eigen::OuterStride<>(static_cast<Eigen::Index>(stride)));
-    }
 };
 
 /// Owning row-major matrix with aligned, contiguous storage (stride == cols).
@@ -113,8 +104,6 @@ public:
     [[nodiscard]] DenseMatrixView<T> view() noexcept { return {data_.data(), rows_, cols_}; }
     [[nodiscard]] DenseMatrixView<const T> view() const noexcept { return {data_.data(), rows_, cols_}; }
     operator DenseMatrixView<const T>() const noexcept { return view(); }  // NOLINT
-    [[nodiscard]] auto eigen() { return view().eigen(); }
-    [[nodiscard]] auto eigen() const { return view().eigen(); }
 
     /// Appends rows (cols must match, or the matrix must be empty).
     void append(DenseMatrixView<const T> more) {

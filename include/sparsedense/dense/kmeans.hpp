@@ -7,10 +7,10 @@
 //     random points.
 //   * Training on a sample: at most k * max_points_per_centroid points (seeded sample without replacement).
 //   * Assignment step as a matrix product (for d <= 16, e.g. PQ sub-spaces, all k distances of a point are computed
-//     at once from the transposed centroids instead): |x - c|^2 = |x|^2 - 2 x.c + |c|^2, with the x.c block computed either
-//     by the library's register-blocked, run-time dispatched simd::dot_block (default: AVX-512 on this CPU) or by
-//     Eigen's GEMM (Eigen is compiled for the build's baseline ISA since the library uses no -march flags, which
-//     makes it slower here; kept as an option and as a cross-check).
+//     at once from the transposed centroids instead): |x - c|^2 = |x|^2 - 2 x.c + |c|^2, with the x.c block computed
+//     by the library's register-blocked, run-time dispatched simd::dot_block (AVX-512 on this CPU; Eigen's GEMM,
+//     compiled for the build's baseline ISA since the library uses no -march flags, was slower here and cost every
+//     including translation unit a GEMM instantiation, so it is gone).
 //   * Update step in double precision in a fixed point order; empty clusters are repaired by splitting the most
 //     populated cluster (its centroid is copied and both copies nudged apart by a relative epsilon).
 //   * Fixed seed => identical centroids whatever the thread count (threads only split the assignment step, whose
@@ -29,7 +29,6 @@
 #include <span>
 #include <vector>
 
-#include <Eigen/Core>
 
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
@@ -50,7 +49,6 @@ struct KMeansParams {
     std::size_t init_sample = 0;                 ///< points k-means++ draws from (0 = min(sample, max(16 k, 4096)))
     std::uint64_t seed = 1234;
     std::size_t threads = 0;                     ///< 0 = all hardware threads
-    bool use_eigen_gemm = false;                 ///< assignment via Eigen GEMM instead of simd::dot_block
     bool spherical = false;                      ///< renormalise centroids to unit length after each update
 };
 
@@ -240,7 +238,7 @@ private:
         for (std::size_t c = 0; c < k; ++c) cnorm[c] = simd::dot(centroids_.row(c).data(), centroids_.row(c).data(), d);
         constexpr std::size_t kBlock = 256;
         const std::size_t blocks = (n + kBlock - 1) / kBlock;
-        if (d <= kSmallDimension && !params_.use_eigen_gemm) {
+        if (d <= kSmallDimension) {
             // Few dimensions (PQ sub-spaces): a dot product per pair wastes most of a SIMD register and its
             // horizontal sum, so compute all k distances of a point at once from the transposed centroids
             // (d x k: one AXPY of k floats per dimension, as for PQ lookup tables).
@@ -264,13 +262,7 @@ private:
             std::vector<float> dots(kBlock * k);
             for (std::size_t b = b0; b < b1; ++b) {
                 const std::size_t first = b * kBlock, cnt = std::min(kBlock, n - first);
-                if (params_.use_eigen_gemm) {
-                    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-                    Eigen::Map<RowMajor> res(dots.data(), static_cast<Eigen::Index>(cnt), static_cast<Eigen::Index>(k));
-                    res.noalias() = data.slice(first, cnt).eigen() * centroids_.view().eigen().transpose();
-                } else {
-                    simd::dot_block(data.row_data(first), cnt, data.stride, centroids_.data(), k, d, d, dots.data(), k);
-                }
+                simd::dot_block(data.row_data(first), cnt, data.stride, centroids_.data(), k, d, d, dots.data(), k);
                 simd::argmin_centroid(dots.data(), cnt, k, k, cnorm.data(), out + first, out_dist + first);
                 for (std::size_t i = 0; i < cnt; ++i) {
                     const float xn = simd::dot(data.row_data(first + i), data.row_data(first + i), d);
@@ -278,8 +270,7 @@ private:
                 }
             }
         };
-        if (params_.use_eigen_gemm) work(0, blocks, 0);  // Eigen threads its own GEMM when built with OpenMP
-        else detail::parallel_for(blocks, params_.threads, work);
+        detail::parallel_for(blocks, params_.threads, work);
     }
 
     static constexpr std::size_t kSmallDimension = 16;
