@@ -103,13 +103,15 @@ public:
         std::uint32_t entry;
         std::uint32_t max_level;
     };
+    /// Adds the graph's arrays; add_level0_section() adds the largest one (written last by the index, so that the
+    /// file's tail is data rather than padding).
     void add_sections(io::SectionWriter& w) const {
         w.add_value("gmeta", Meta{m_, size(), entry_, static_cast<std::uint32_t>(max_level_)});
-        w.add<std::uint32_t>("glevel0", level0_.span());
         w.add<std::uint8_t>("glevels", levels_.span());
         w.add<std::uint32_t>("goffset", upper_offset_.span());
         w.add<std::uint32_t>("gupper", upper_.span());
     }
+    void add_level0_section(io::SectionWriter& w) const { w.add<std::uint32_t>("glevel0", level0_.span()); }
     /// Reads and validates a graph of `count` nodes written by add_sections (the arrays stay in the mapping).
     static HnswGraph read_sections(const io::SectionReader& r, std::size_t count) {
         const auto meta = r.value<Meta>("gmeta");

@@ -406,10 +406,11 @@ inline void HnswIndex::save(const std::string& path) const {
                         static_cast<std::uint32_t>(params_.storage), has_exact_copy() ? 1u : 0u, 0};
     io::SectionWriter w("HnswIndex", kFormatVersion);
     w.add_value("meta", meta);
-    store_.add_sections(w, "p");
-    if (has_exact_copy()) exact_.add_sections(w, "x");
     graph_.add_sections(w);
     w.add<std::uint64_t>("deleted", deleted_.span());
+    if (has_exact_copy()) exact_.add_sections(w, "x");
+    store_.add_sections(w, "p");
+    graph_.add_level0_section(w);
     w.write(path);
 }
 
