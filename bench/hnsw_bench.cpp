@@ -9,7 +9,10 @@
 //
 // Timing: each configuration's single-query pass is repeated --repeat times and the median pass is reported; with
 // a peer, the passes of ours and the peer alternate (A/B/A/B) so that a noisy neighbour on the machine hits both.
+// --cpu-time counts the searching thread's CPU time instead of wall time (build times stay wall-clock).
 // CSV columns: the ten shared by every bench, then bytes_per_vector and filter_selectivity (1 = no filter).
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -34,7 +37,10 @@ namespace {
 const char* kUsage =
     "hnsw_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10] [--max-queries N]\n"
     "           [--M 16] [--ef-construction 200] [--storage f32,f16,bf16,int8,int8-dim] [--keep-f32 1] [--ef 10,20,40,80,160]\n"
-    "           [--rerank N] [--build-threads 0] [--repeat 3] [--filter 0.1,0.01] [--peer hnswlib] [--csv]";
+    "           [--rerank N] [--build-threads 0] [--repeat 3] [--filter 0.1,0.01] [--filter-queries N]\n"
+    "           [--peer hnswlib] [--csv] [--cpu-time]\n"
+    "  --filter-queries N  the filtered rows use the first N queries (a selective filter makes the walk long)\n"
+    "  --cpu-time  time the search passes in the thread's CPU time instead of wall time (a shared, loaded machine)";
 
 struct Row {
     bench::ResultRow base;
@@ -62,6 +68,14 @@ struct System {
     std::function<SearchResults<>(std::span<const float>, std::size_t ef, const IdFilter&)> search;
 };
 
+/// Seconds of CPU time this thread has used (--cpu-time: on a shared machine, time spent descheduled is not counted).
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+bool g_cpu_time = false;
+
 /// Times `repeat` passes of every system over the queries, alternating systems pass by pass; returns per system
 /// the median pass seconds and the results of the last pass.
 std::vector<std::pair<double, std::vector<SearchResults<>>>> interleaved(const std::vector<System*>& systems, DenseMatrixView<const float> queries,
@@ -76,8 +90,9 @@ std::vector<std::pair<double, std::vector<SearchResults<>>>> interleaved(const s
     for (int r = 0; r < std::max(repeat, 1); ++r) {
         for (std::size_t s = 0; s < systems.size(); ++s) {
             bench::Timer t;
+            const double cpu0 = thread_cpu_seconds();
             for (std::size_t i = 0; i < nq; ++i) out[s].second[i] = systems[s]->search(queries.row(i), ef, filter);
-            seconds[s].push_back(t.seconds());
+            seconds[s].push_back(g_cpu_time ? thread_cpu_seconds() - cpu0 : t.seconds());
         }
     }
     for (std::size_t s = 0; s < systems.size(); ++s) {
@@ -145,10 +160,11 @@ struct HnswlibPeer {
 int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--max-queries", "--M", "--ef-construction", "--storage",
-                           "--keep-f32", "--ef", "--rerank", "--build-threads", "--repeat", "--filter", "--peer"},
-                          {"--csv"}, kUsage);
+                           "--keep-f32", "--ef", "--rerank", "--build-threads", "--repeat", "--filter", "--filter-queries", "--peer"},
+                          {"--csv", "--cpu-time"}, kUsage);
     try {
         const bool csv = args.has("--csv");
+        g_cpu_time = args.has("--cpu-time");
         std::FILE* log = csv ? stderr : stdout;
         if (!args.has("--base") || !args.has("--queries") || !args.has("--metric")) args.die("--base, --queries and --metric are required");
         const Metric metric = parse_metric(args.get("--metric"));
@@ -159,7 +175,7 @@ int main(int argc, char** argv) {
         const std::size_t build_threads = detail::resolve_threads(static_cast<std::size_t>(args.get_int("--build-threads", 0)));
         const int repeat = static_cast<int>(args.get_int("--repeat", 3));
         const bool keep_f32 = args.get_int("--keep-f32", 1) != 0;
-        const std::size_t rerank = static_cast<std::size_t>(args.get_int("--rerank", -1));
+        const std::size_t rerank = static_cast<std::size_t>(args.get_int("--rerank", static_cast<long long>(HnswIndexSearchParams{}.rerank)));
         std::vector<double> efs = args.get_list("--ef");
         if (efs.empty()) efs = {10, 20, 40, 80, 160, 320};
         std::vector<std::string> storages;
@@ -241,28 +257,43 @@ int main(int argc, char** argv) {
         const auto selectivities = args.get_list("--filter");
         if (!selectivities.empty()) {
             const FlatIndex flat = FlatIndex::build(base.view(), metric);
+            const std::size_t fq = std::min<std::size_t>(nq, static_cast<std::size_t>(args.get_int("--filter-queries", static_cast<long long>(nq))));
+            const DenseMatrixView<const float> fqueries = queries.view().slice(0, fq);
             for (double sel : selectivities) {
                 IdBitset bits(base.rows());
                 std::mt19937_64 rng(17);
                 std::bernoulli_distribution take(sel);
                 for (std::size_t i = 0; i < base.rows(); ++i)
                     if (take(rng)) bits.set(i);
-                DenseMatrix<std::int32_t> ftruth(nq, k, -1);
-                for (std::size_t q = 0; q < nq; ++q) {
+                DenseMatrix<std::int32_t> ftruth(fq, k, -1);
+                for (std::size_t q = 0; q < fq; ++q) {
                     const auto hits = flat.search(queries.view().row(q), k, {}, bits);
                     for (std::size_t i = 0; i < hits.size(); ++i) ftruth[q][i] = static_cast<std::int32_t>(hits[i].id);
                 }
-                const bool exact_plan = use_exact_scan(bits, base.rows(), HnswIndexSearchParams{}.exact_scan_fraction);
+                // both plans, whatever the default threshold would choose: the walk over the ef sweep, the exact scan once
+                std::vector<System> plans;
+                for (std::size_t s = 0; s < ours.size(); ++s) {
+                    for (double fraction : {0.0, 1.0}) {
+                        System p = systems[s];
+                        const HnswIndex& index = *ours[s];
+                        p.search = [&index, k, rerank, fraction](std::span<const float> q, std::size_t ef, const IdFilter& f) {
+                            return index.search(q, k, {.ef = ef, .exact_scan_fraction = fraction, .rerank = rerank}, f);
+                        };
+                        plans.push_back(std::move(p));
+                    }
+                }
                 for (double ef_d : efs) {
                     const auto ef = static_cast<std::size_t>(ef_d);
                     std::vector<System*> mine;
-                    for (std::size_t s = 0; s < ours.size(); ++s) mine.push_back(&systems[s]);
-                    const auto timed = interleaved(mine, queries.view(), ef, bits, repeat);
-                    for (std::size_t s = 0; s < mine.size(); ++s)
-                        print_row(make_row(*mine[s], detail::concat("ef=", ef, exact_plan ? " plan=exact" : " plan=walk"), timed[s].first,
-                                           bench::recall_at_k(timed[s].second, ftruth.view(), std::min<std::size_t>(k, 10)), nq, sel),
+                    for (std::size_t s = 0; s < plans.size(); ++s)
+                        if (s % 2 == 0 || ef_d == efs.front()) mine.push_back(&plans[s]);
+                    const auto timed = interleaved(mine, fqueries, ef, bits, repeat);
+                    for (std::size_t s = 0; s < mine.size(); ++s) {
+                        const bool exact = (mine[s] - plans.data()) % 2 == 1;
+                        print_row(make_row(*mine[s], exact ? std::string("plan=exact") : detail::concat("ef=", ef, " plan=walk"), timed[s].first,
+                                           bench::recall_at_k(timed[s].second, ftruth.view(), std::min<std::size_t>(k, 10)), fq, sel),
                                   csv);
-                    if (exact_plan) break;  // the exact plan ignores ef
+                    }
                 }
             }
         }

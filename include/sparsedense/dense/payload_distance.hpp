@@ -78,10 +78,11 @@ public:
         }
         return l2_ ? r : -r;
     }
-    /// Prefetches the first cache lines of row `id` (the hardware prefetcher follows the rest).
+    /// Prefetches row `id` (up to 768 bytes: a whole int8 row of d = 768, a whole f32 row of d = 192; measured on bge-768
+    /// as good as or better than 256 or 3,072 bytes).
     void prefetch(std::uint32_t id) const noexcept {
         const auto* p = reinterpret_cast<const char*>(base_ + std::size_t{id} * row_bytes_);
-        const std::size_t lines = std::min<std::size_t>(row_bytes_, 256);
+        const std::size_t lines = std::min<std::size_t>(row_bytes_, 768);
         for (std::size_t o = 0; o < lines; o += 64) __builtin_prefetch(p + o);
     }
     [[nodiscard]] std::size_t row_bytes() const noexcept { return row_bytes_; }
