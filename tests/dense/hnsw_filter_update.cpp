@@ -94,7 +94,7 @@ TEST_CASE("hnsw index: removed ids are never returned, re-added vectors reuse th
         CHECK(index.deleted_count() == 0);
         CHECK(index.size() == data.n);
         const double readded = recall(run(index, data, 10, p), truth);
-        CHECK(readded >= fresh - 0.01);
+        CHECK(readded >= fresh - 0.005);  // issue #16: within 0.005 of a fresh build at the same ef
         // one more vector goes to a new id
         CHECK(index.add(std::span<const float>(data.queries.data(), data.d)) == std::vector<std::uint32_t>{static_cast<std::uint32_t>(data.n)});
     }
