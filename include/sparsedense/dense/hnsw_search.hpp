@@ -1,0 +1,139 @@
+// sparsedense/dense/hnsw_search.hpp
+//
+// The two walks of an HNSW graph (Malkov & Yashunin, TPAMI 2018, Algorithms 2 and 5), shared by construction and
+// queries:
+//   greedy_closest  on an upper layer, move to the closest neighbour until no neighbour is closer (ef = 1);
+//   search_layer    best-first search keeping the ef closest nodes found: pop the closest unexpanded candidate,
+//                   score its unvisited neighbours, stop when the closest candidate is farther than the ef-th result.
+// Filters and deletions (hnswlib's isIdAllowed / isMarkedDeleted): a node the `accept` test rejects is still
+// expanded and still routes the walk, but never enters the results; while results hold fewer than ef nodes the
+// walk goes on (so it returns ef accepted nodes when the reachable graph has them).
+// Speed: the visited set costs no clear per query (visited_set.hpp); the neighbours of an expanded node are first
+// filtered by the visited tags with their rows prefetched, then scored, so their memory loads overlap; the next
+// candidate's list block is prefetched while the current neighbours are scored.
+// Construction reads lists other threads are writing: with Locked = true every list is copied under its node's
+// lock (a striped lock pool, one lock held at a time, as hnswlib's link_list_locks_).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "sparsedense/dense/hnsw_graph.hpp"
+#include "sparsedense/dense/visited_set.hpp"
+
+namespace sparsedense::detail {
+
+struct HnswCandidate {
+    float dist;
+    std::uint32_t id;
+};
+/// Heap orders: FartherFirst makes a max-heap on distance (top = worst kept result), CloserFirst a min-heap.
+struct FartherFirst {
+    bool operator()(const HnswCandidate& a, const HnswCandidate& b) const noexcept { return a.dist < b.dist || (a.dist == b.dist && a.id < b.id); }
+};
+struct CloserFirst {
+    bool operator()(const HnswCandidate& a, const HnswCandidate& b) const noexcept { return a.dist > b.dist || (a.dist == b.dist && a.id > b.id); }
+};
+
+/// Striped per-node locks for concurrent construction (node i uses lock i mod 2^16).
+class NodeLocks {
+public:
+    NodeLocks() : locks_(new std::mutex[kStripes]) {}
+    [[nodiscard]] std::mutex& operator[](std::uint32_t id) const noexcept { return locks_[id & (kStripes - 1)]; }
+
+private:
+    static constexpr std::size_t kStripes = std::size_t{1} << 16;
+    std::unique_ptr<std::mutex[]> locks_;
+};
+
+/// Per-thread state of a walk.
+struct HnswWalk {
+    VisitedSet visited;
+    std::vector<HnswCandidate> candidates;  // min-heap (CloserFirst)
+    std::vector<HnswCandidate> results;     // max-heap (FartherFirst), at most ef
+    std::vector<std::uint32_t> links, fresh;
+};
+
+/// The neighbours of `id` on `level`: read in place, or copied under the node's lock while others write.
+template <bool Locked>
+inline std::span<const std::uint32_t> read_links(const HnswGraph& g, std::uint32_t id, std::size_t level, const NodeLocks* locks,
+                                                 std::vector<std::uint32_t>& copy) {
+    if constexpr (!Locked) {
+        return g.neighbors(id, level);
+    } else {
+        std::lock_guard<std::mutex> lock((*locks)[id]);
+        const auto n = g.neighbors(id, level);
+        copy.assign(n.begin(), n.end());
+        return copy;
+    }
+}
+
+/// Greedy descent on one upper layer from `cur`: the closest node reachable by always moving closer.
+template <bool Locked, class Dist>
+HnswCandidate greedy_closest(const HnswGraph& g, const Dist& dist, HnswCandidate cur, std::size_t level, const NodeLocks* locks,
+                             std::vector<std::uint32_t>& copy) {
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (std::uint32_t v : read_links<Locked>(g, cur.id, level, locks, copy)) {
+            const float d = dist(v);
+            if (d < cur.dist) {
+                cur = {d, v};
+                changed = true;
+            }
+        }
+    }
+    return cur;
+}
+
+/// Best-first search of one layer from `entry`; w.results ends as a max-heap of at most ef accepted nodes.
+/// `accept(id)` decides which nodes may be results; `complete` is true when it accepts every node (then the walk
+/// may stop as soon as the closest candidate is worse than the ef-th result, even with fewer than ef results).
+template <bool Locked, class Dist, class Accept>
+void search_layer(const HnswGraph& g, const Dist& dist, HnswCandidate entry, std::size_t level, std::size_t ef, const Accept& accept,
+                  bool complete, HnswWalk& w, const NodeLocks* locks = nullptr) {
+    w.visited.begin(g.size());
+    w.candidates.clear();
+    w.results.clear();
+    w.visited.mark(entry.id);
+    w.candidates.push_back(entry);
+    if (accept(entry.id)) w.results.push_back(entry);
+    float bound = w.results.empty() ? std::numeric_limits<float>::max() : entry.dist;
+    while (!w.candidates.empty()) {
+        const HnswCandidate c = w.candidates.front();
+        if (c.dist > bound && (complete || w.results.size() >= ef)) break;
+        std::pop_heap(w.candidates.begin(), w.candidates.end(), CloserFirst{});
+        w.candidates.pop_back();
+        const auto links = read_links<Locked>(g, c.id, level, locks, w.links);
+        w.fresh.clear();
+        for (std::uint32_t v : links) {
+            if (w.visited.test_and_mark(v)) continue;
+            w.fresh.push_back(v);
+            dist.prefetch(v);
+        }
+        if constexpr (!Locked) {
+            if (!w.candidates.empty() && level == 0) g.prefetch_level0(w.candidates.front().id);
+        }
+        for (std::uint32_t v : w.fresh) {
+            const float d = dist(v);
+            if (w.results.size() >= ef && d >= bound) continue;
+            w.candidates.push_back({d, v});
+            std::push_heap(w.candidates.begin(), w.candidates.end(), CloserFirst{});
+            if (!accept(v)) continue;
+            w.results.push_back({d, v});
+            std::push_heap(w.results.begin(), w.results.end(), FartherFirst{});
+            if (w.results.size() > ef) {
+                std::pop_heap(w.results.begin(), w.results.end(), FartherFirst{});
+                w.results.pop_back();
+            }
+            if (w.results.size() >= ef || complete) bound = w.results.front().dist;
+        }
+    }
+}
+
+}  // namespace sparsedense::detail
