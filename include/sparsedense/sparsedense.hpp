@@ -17,6 +17,7 @@
 #include "sparsedense/core/validation.hpp"
 #include "sparsedense/core/value_types.hpp"
 #include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/hnsw_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/dense/kmeans.hpp"
 #include "sparsedense/dense/metric.hpp"

@@ -7,6 +7,7 @@
 
 #include "sparsedense/core/retriever.hpp"
 #include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/hnsw_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/sparse/brute_force.hpp"
 #include "sparsedense/sparse/clustered_inverted_index.hpp"
@@ -18,7 +19,7 @@
 using namespace sparsedense;
 
 static_assert(Retriever<InvertedIndex> && Retriever<ClusteredInvertedIndex> && Retriever<FlatIndex> && Retriever<IvfPqIndex<>>);
-static_assert(Retriever<IvfPqIndex<std::uint64_t>>);
+static_assert(Retriever<IvfPqIndex<std::uint64_t>> && Retriever<HnswIndex>);
 
 namespace {
 
@@ -99,7 +100,7 @@ TEST_CASE("retriever shape: the sparse indexes through one generic function", "[
     exercise(ClusteredInvertedIndex::build(docs, cp), queries.view(), queries.rows(), false, brute);
 }
 
-TEST_CASE("retriever shape: the dense indexes through one generic function", "[core][retriever][dense]") {
+TEST_CASE("retriever shape: the dense indexes (flat, IVF-PQ, HNSW) through one generic function", "[core][retriever][dense]") {
     const std::size_t n = 2000, d = 16, nq = 12;
     const auto base = sparsedense::testing::clustered_vectors(n, d, 20, 5);
     const auto qs = sparsedense::testing::clustered_vectors(nq, d, 20, 6);
@@ -115,4 +116,5 @@ TEST_CASE("retriever shape: the dense indexes through one generic function", "[c
     ip.refine_encoding = VectorEncoding::f32;
     ip.threads = 1;
     exercise(IvfPqIndex<>::build(base_view, Metric::inner_product, ip), queries, nq, false, brute);
+    exercise(HnswIndex::build(base_view, Metric::inner_product, {.M = 8, .ef_construction = 64, .threads = 1}), queries, nq, false, brute);
 }
