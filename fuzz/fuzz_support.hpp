@@ -1,6 +1,6 @@
 // fuzz/fuzz_support.hpp
 //
-// What every libFuzzer target of sparsedense shares (fuzz/README.md tells how to build and run them):
+// What every libFuzzer target of sparsedense shares (docs/reliability.md tells how to build and run them):
 //   - InputFile: the fuzzer's bytes written to a per-process temporary file, since the readers and loaders take a
 //     path (the public entry points are what we fuzz, so no private in-memory hook is needed);
 //   - AllocationBound: a malloc hook (sanitizer allocator interface) that counts the bytes live during a parse and

@@ -42,7 +42,11 @@ void for_each_json_line(const std::string& path, F&& f) {
         try {
             members = parse_json_object(line);
         } catch (const Error& e) {
-            fail_line(path, n, e.what());
+            // keep the scanner's own message ("json, column c: ..."), without a second "sparsedense: <kind>: " prefix
+            std::string_view what = e.what();
+            const std::string prefix = std::string("sparsedense: ") + error_kind_name(e.kind()) + ": ";
+            if (what.starts_with(prefix)) what.remove_prefix(prefix.size());
+            fail_line(path, n, what);
         }
         f(members, n);
     });
