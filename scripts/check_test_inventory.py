@@ -6,6 +6,9 @@ entry, and every ctest entry of that executable must name one of them. This catc
 cases vanish while the run stays green: names that catch_discover_tests splits (a ';' in a name), entries that match
 no test case, test cases added after the last discovery, and executables ctest does not run at all.
 
+In a build with the fuzz targets (SPARSEDENSE_BUILD_FUZZERS), the same holds for them: every fuzz/fuzz_<name>.cpp
+is built as sparsedense_fuzz_<name> and is exactly one ctest entry "fuzz: <name>" running that executable.
+
 usage: check_test_inventory.py BUILD_DIR
 Prints one line per executable and exits 1 on any mismatch.
 """
@@ -32,6 +35,33 @@ def catch_executables(build_dir):
     return sorted(found)
 
 
+def fuzz_problems(build_dir, entries):
+    """Problems with the fuzz targets' ctest entries (none when the build has no fuzz folder); prints a summary."""
+    fuzz_build = os.path.join(build_dir, "fuzz")
+    if not os.path.isdir(fuzz_build):
+        return [], 0
+    source_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz")
+    names = sorted(f[len("fuzz_"):-len(".cpp")] for f in os.listdir(source_dir) if f.startswith("fuzz_") and f.endswith(".cpp"))
+    problems = []
+    by_name = {}
+    for t in entries:
+        if t["name"].startswith("fuzz: "):
+            by_name.setdefault(t["name"][len("fuzz: "):], []).append(t)
+    for name in names:
+        exe = os.path.join(fuzz_build, "sparsedense_fuzz_" + name)
+        found = by_name.get(name, [])
+        if not os.access(exe, os.X_OK):
+            problems.append(f"fuzz target {name}: executable {exe} not built")
+        if len(found) != 1:
+            problems.append(f"fuzz target {name}: {len(found)} ctest entries, expected 1")
+        elif os.path.realpath(found[0]["command"][0]) != os.path.realpath(exe):
+            problems.append(f"fuzz target {name}: its ctest entry runs {found[0]['command'][0]}")
+    for name in sorted(set(by_name) - set(names)):
+        problems.append(f"ctest entry 'fuzz: {name}' matches no fuzz/fuzz_{name}.cpp")
+    print(f"inventory: {len(names)} fuzz targets, {sum(len(v) for v in by_name.values())} fuzz ctest entries")
+    return problems, len(names)
+
+
 def listed_test_cases(exe):
     out = subprocess.run([exe, "--list-test-names-only"], capture_output=True, text=True).stdout
     return [line.rstrip("\r") for line in out.splitlines() if line.strip()]
@@ -47,9 +77,9 @@ def main():
         cmd = t.get("command") or []
         if cmd:
             by_exe.setdefault(os.path.realpath(cmd[0]), []).append(t["name"])
-    problems = []
+    problems, fuzz_targets = fuzz_problems(build_dir, entries)
     exes = catch_executables(build_dir)
-    if not exes:
+    if not exes and not fuzz_targets:
         problems.append(f"no test executables found under {build_dir}/tests")
     total = 0
     for exe in exes:
@@ -76,7 +106,7 @@ def main():
         print("\n".join("inventory error: " + p for p in problems))
         sys.exit(1)
     print(f"inventory: {total} Catch2 test cases in {len(exes)} executables, each one ctest entry; "
-          f"{len(entries) - total} other ctest entries")
+          f"{fuzz_targets} fuzz targets, each one ctest entry; {len(entries) - total - fuzz_targets} other ctest entries")
 
 
 if __name__ == "__main__":

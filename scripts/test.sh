@@ -3,9 +3,16 @@
 # folder with every option given explicitly (so nothing configured before, e.g. by scripts/demo.sh, changes what
 # runs):
 #   1. Release: unit tests, examples, the install / find_package check and the README's code blocks;
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer: the unit tests again.
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer: the unit tests again;
+#   3. ThreadSanitizer (gcc's -fsanitize=thread): the unit tests again, with the concurrency stress tests
+#      (tests/concurrency); any report fails the test (no suppressions). Built without OpenMP: the library's own
+#      parallelism is std::thread, and OpenMP only parallelizes Eigen's matrix products, whose libgomp barriers
+#      TSan cannot see (it then reports Eigen's blocking-size cache as a race);
+#   4. Fuzz smoke: every libFuzzer target of fuzz/ (clang-14, ASan + UBSan; clang-14 and libclang-rt-14-dev are
+#      installed for this stage only) replays its committed corpus and crash regressions, then mutates them for a
+#      fixed budget (SPARSEDENSE_FUZZ_SMOKE_SECONDS, 10 s) under a low RSS limit: one ctest entry per target.
 # Before each stage's ctest, scripts/check_test_inventory.py proves that the ctest entries are exactly the Catch2
-# test cases; ctest runs with --no-tests=error. Tests that need ../shared/data are reported as skipped when it is
+# test cases (and, in the fuzz stage, the fuzz targets); ctest runs with --no-tests=error. Tests that need ../shared/data are reported as skipped when it is
 # absent. The last line sums every stage: "N passed, F failed, M skipped"; the exit code is non-zero on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,10 +44,17 @@ stage() {
 }
 
 stage Release build/test-release 1200 -- \
-  -DCMAKE_BUILD_TYPE=Release -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=ON -DSPARSEDENSE_BUILD_EXAMPLES=ON
+  -DCMAKE_BUILD_TYPE=Release -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_SANITIZE_THREAD=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=ON -DSPARSEDENSE_BUILD_EXAMPLES=ON
 stage "ASan+UBSan" build/test-sanitize 2400 ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DSPARSEDENSE_SANITIZE=ON -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DSPARSEDENSE_SANITIZE=ON -DSPARSEDENSE_SANITIZE_THREAD=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
+
+stage "TSan" build/test-tsan 2400 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 -- \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_SANITIZE_THREAD=ON -DSPARSEDENSE_USE_OPENMP=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
+bash scripts/install_dependencies.sh clang-14 libclang-rt-14-dev
+stage "Fuzz smoke" build/test-fuzz 600 -- \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DSPARSEDENSE_BUILD_TESTS=OFF -DSPARSEDENSE_BUILD_FUZZERS=ON \
+  -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_SANITIZE_THREAD=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
 
 echo "== summary (all stages, $((SECONDS - start)) s after the dependency check)"
 python3 scripts/test_summary.py "${reports[@]}" || status=1

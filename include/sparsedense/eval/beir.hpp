@@ -42,7 +42,11 @@ void for_each_json_line(const std::string& path, F&& f) {
         try {
             members = parse_json_object(line);
         } catch (const Error& e) {
-            fail_line(path, n, e.what());
+            // keep the scanner's own message ("json, column c: ..."), without a second "sparsedense: <kind>: " prefix
+            std::string_view what = e.what();
+            const std::string prefix = std::string("sparsedense: ") + error_kind_name(e.kind()) + ": ";
+            if (what.starts_with(prefix)) what.remove_prefix(prefix.size());
+            fail_line(path, n, what);
         }
         f(members, n);
     });
@@ -90,11 +94,12 @@ inline const JsonMember* find_member(const std::vector<JsonMember>& members, std
     detail::for_each_line(path, [&](std::string_view line, std::size_t n) {
         if (detail::is_blank(line)) return;
         const auto f = detail::split_whitespace(line);
-        long long grade = 0;
-        if (n == 1 && (f.empty() || !detail::parse_int(f.back(), grade))) return;  // header
+        long long any = 0;
+        int grade = 0;
+        if (n == 1 && (f.empty() || !detail::parse_int(f.back(), any))) return;  // header
         if (f.size() != 3) detail::fail_line(path, n, "expected 3 fields 'query-id corpus-id score', got " + std::to_string(f.size()));
-        if (!detail::parse_int(f[2], grade)) detail::fail_line(path, n, "score '" + std::string(f[2]) + "' is not an integer");
-        if (!qrels[std::string(f[0])].emplace(std::string(f[1]), static_cast<int>(grade)).second)
+        if (!detail::parse_grade(f[2], grade)) detail::fail_line(path, n, "score '" + std::string(f[2]) + "' is not an integer in the int range");
+        if (!qrels[std::string(f[0])].emplace(std::string(f[1]), grade).second)
             detail::fail_line(path, n, "document '" + std::string(f[1]) + "' judged twice for query '" + std::string(f[0]) + "'");
     });
     return qrels;

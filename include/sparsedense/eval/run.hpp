@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -85,7 +86,7 @@ inline bool is_blank(std::string_view line) {
     return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t'; });
 }
 
-/// Parses a whole-field integer; false when the field is not one.
+/// Parses a whole-field integer in [-(2^63 - 1), 2^63 - 1]; false when the field is not one (or overflows).
 inline bool parse_int(std::string_view s, long long& out) {
     if (s.empty()) return false;
     std::size_t i = 0;
@@ -95,10 +96,19 @@ inline bool parse_int(std::string_view s, long long& out) {
     long long v = 0;
     for (; i < s.size(); ++i) {
         if (s[i] < '0' || s[i] > '9') return false;
-        if (v > (1LL << 60)) return false;
-        v = v * 10 + (s[i] - '0');
+        const int digit = s[i] - '0';
+        if (v > (std::numeric_limits<long long>::max() - digit) / 10) return false;
+        v = v * 10 + digit;
     }
     out = negative ? -v : v;
+    return true;
+}
+
+/// Parses a relevance grade: a whole-field integer that fits an int; false otherwise.
+inline bool parse_grade(std::string_view s, int& out) {
+    long long v = 0;
+    if (!parse_int(s, v) || v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) return false;
+    out = static_cast<int>(v);
     return true;
 }
 

@@ -4,11 +4,12 @@
 //   qrels: "query-id iteration doc-id grade" per line (iteration is ignored, conventionally 0);
 //   run:   "query-id Q0 doc-id rank score tag" per line.
 // Readers throw sparsedense::Error naming "path:line" on malformed lines (wrong field count, non-numeric grade /
-// rank / score, a document listed twice for one query). A run is returned best first per query: by score
-// descending, ties by the file's rank column, then by file order. Writers produce the same formats (scores with
+// rank / score, a grade outside the int range, a NaN score, a document listed twice for one query). A run is
+// returned best first per query: by score descending, ties by the file's rank column, then by file order. Writers produce the same formats (scores with
 // enough digits to round-trip a float).
 #pragma once
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -24,10 +25,10 @@ namespace sparsedense::eval {
         if (detail::is_blank(line)) return;
         const auto f = detail::split_whitespace(line);
         if (f.size() != 4) detail::fail_line(path, n, "expected 4 fields 'query-id iteration doc-id grade', got " + std::to_string(f.size()));
-        long long grade = 0;
-        if (!detail::parse_int(f[3], grade)) detail::fail_line(path, n, "grade '" + std::string(f[3]) + "' is not an integer");
+        int grade = 0;
+        if (!detail::parse_grade(f[3], grade)) detail::fail_line(path, n, "grade '" + std::string(f[3]) + "' is not an integer in the int range");
         auto& j = qrels[std::string(f[0])];
-        if (!j.emplace(std::string(f[2]), static_cast<int>(grade)).second)
+        if (!j.emplace(std::string(f[2]), grade).second)
             detail::fail_line(path, n, "document '" + std::string(f[2]) + "' judged twice for query '" + std::string(f[0]) + "'");
     });
     return qrels;
@@ -55,7 +56,7 @@ inline void write_trec_qrels(const std::string& path, const Qrels& qrels) {
         long long rank = 0;
         double score = 0.0;
         if (!detail::parse_int(f[3], rank)) detail::fail_line(path, n, "rank '" + std::string(f[3]) + "' is not an integer");
-        if (!detail::parse_double(f[4], score)) detail::fail_line(path, n, "score '" + std::string(f[4]) + "' is not a number");
+        if (!detail::parse_double(f[4], score) || std::isnan(score)) detail::fail_line(path, n, "score '" + std::string(f[4]) + "' is not a number");
         const std::string qid(f[0]);
         if (!seen[qid].emplace(f[2]).second)
             detail::fail_line(path, n, "document '" + std::string(f[2]) + "' listed twice for query '" + qid + "'");

@@ -263,7 +263,7 @@ public:
         if (header.section_count > 4096 || sizeof(detail::FileHeader) + table_bytes > bytes.size())
             fail(ErrorKind::corrupt_file, "section table (", header.section_count, " sections) does not fit in the file");
         sections_.resize(header.section_count);
-        std::memcpy(sections_.data(), bytes.data() + sizeof(detail::FileHeader), table_bytes);
+        if (table_bytes > 0) std::memcpy(sections_.data(), bytes.data() + sizeof(detail::FileHeader), table_bytes);  // (never from/to null)
         if (checksum64(std::as_bytes(std::span<const detail::SectionEntry>(sections_))) != header.table_checksum)
             fail(ErrorKind::corrupt_file, "section table checksum mismatch");
         for (const auto& s : sections_) {

@@ -2,7 +2,8 @@
 //
 // The BigANN-2023 sparse-track CSR format: int64 nrow, int64 ncol, int64 nnz; int64 indptr[nrow + 1];
 // int32 indices[nnz]; float32 data[nnz] (little-endian). read_csr() validates the header against the file size
-// (exact match), the offsets (start at 0, non-decreasing, end at nnz), every column index (0 <= id < ncol) and
+// (exact match, computed without overflow: the arrays it allocates are never larger than the file), the offsets
+// (start at 0, non-decreasing, end at nnz), every column index (0 <= id < ncol) and
 // value (finite) before returning a CsrMatrix<float>. The format does not require sorted columns, the library's
 // kernels do: rows are sorted by term id on reading (duplicate ids in a row are an Error). write_csr() is atomic.
 #pragma once
@@ -32,7 +33,7 @@ inline CsrMatrix<float> read_csr(const std::string& path) {
     const std::int64_t nrow = header[0], ncol = header[1], nnz = header[2];
     if (nrow < 0 || ncol < 0 || nnz < 0) fail("negative sizes in header (nrow ", nrow, ", ncol ", ncol, ", nnz ", nnz, ")");
     if (ncol > (std::int64_t{1} << 32)) fail("ncol ", ncol, " exceeds 2^32 term ids");
-    const unsigned __int128 expected = 24 + static_cast<unsigned __int128>(nrow + 1) * 8 + static_cast<unsigned __int128>(nnz) * 8;
+    const unsigned __int128 expected = 24 + (static_cast<unsigned __int128>(nrow) + 1) * 8 + static_cast<unsigned __int128>(nnz) * 8;
     if (expected != size)
         fail("header says nrow ", nrow, ", nnz ", nnz, " (", static_cast<std::uint64_t>(expected), " bytes) but the file has ", size,
              " bytes (truncated or corrupt)");
@@ -50,9 +51,11 @@ inline CsrMatrix<float> read_csr(const std::string& path) {
         if (offsets[i + 1] < offsets[i]) fail("indptr decreases at row ", i);
     std::copy(offsets.begin(), offsets.end(), m.indptr.begin());
     std::vector<std::int32_t> raw_ids(static_cast<std::size_t>(nnz));
-    std::memcpy(raw_ids.data(), p, raw_ids.size() * 4);
-    p += raw_ids.size() * 4;
-    std::memcpy(m.values.data(), p, m.values.size() * 4);
+    if (nnz > 0) {  // (memcpy from / to the null data() of an empty vector is undefined, even for 0 bytes)
+        std::memcpy(raw_ids.data(), p, raw_ids.size() * 4);
+        p += raw_ids.size() * 4;
+        std::memcpy(m.values.data(), p, m.values.size() * 4);
+    }
 
     std::vector<std::uint32_t> order;
     std::vector<std::uint32_t> ids_tmp;

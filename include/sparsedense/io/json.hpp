@@ -3,7 +3,8 @@
 // JsonCursor: a small validating JSON scanner for JSON Lines files (BEIR corpora and queries, Seismic-style sparse
 // vectors), so the library reads them without a JSON dependency. It walks one text token by token -- strings
 // (escapes decoded, \uXXXX with UTF-16 surrogate pairs to UTF-8), number / true / false / null literals (checked
-// against the JSON grammar), punctuation -- and can skip any value, nested objects and arrays included. Readers
+// against the JSON grammar), punctuation -- and can skip any value, nested objects and arrays included (at most
+// max_depth = 256 levels deep, so hostile input cannot exhaust the stack). Readers
 // drive it directly, so they never build a document tree. Errors are sparsedense::Error(invalid_data) reading
 // "<context>, column <c>: <problem>", where the caller sets the context (e.g. "'corpus.jsonl' line 12").
 // append_json_string() is the writing side.
@@ -124,14 +125,27 @@ public:
         return std::strtod(token.c_str(), nullptr);
     }
 
+    /// Deepest nesting of objects and arrays skip_value() accepts (deeper input is an Error, not a stack overflow).
+    static constexpr std::size_t max_depth = 256;
+
     /// Skips one value of any kind (nested objects and arrays are checked, not kept).
-    void skip_value() {
+    void skip_value() { skip_value(0); }
+
+    /// Throws Error(invalid_data): "<context>, column <c>: <parts>".
+    template <class... Parts>
+    [[noreturn]] void fail(Parts&&... parts) const {
+        raise(ErrorKind::invalid_data, context_, ", column ", i_ + 1, ": ", std::forward<Parts>(parts)...);
+    }
+
+private:
+    void skip_value(std::size_t depth) {
         ws();
         if (i_ >= s_.size()) fail("expected a value");
         const char c = s_[i_];
         if (c == '"') {
             (void)string();
         } else if (c == '{' || c == '[') {
+            if (depth >= max_depth) fail("objects and arrays nested more than ", max_depth, " deep");
             const char close = c == '{' ? '}' : ']';
             ++i_;
             if (peek(close)) {
@@ -143,7 +157,7 @@ public:
                     (void)string();
                     expect(':');
                 }
-                skip_value();
+                skip_value(depth + 1);
             } while (comma());
             expect(close);
         } else {
@@ -151,13 +165,6 @@ public:
         }
     }
 
-    /// Throws Error(invalid_data): "<context>, column <c>: <parts>".
-    template <class... Parts>
-    [[noreturn]] void fail(Parts&&... parts) const {
-        raise(ErrorKind::invalid_data, context_, ", column ", i_ + 1, ": ", std::forward<Parts>(parts)...);
-    }
-
-private:
     static bool is_number(std::string_view lit) noexcept {  // -? int [. digits] [e [+-] digits]
         std::size_t j = 0;
         const auto digits = [&]() {

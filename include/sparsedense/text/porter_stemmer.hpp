@@ -48,28 +48,42 @@ private:
     struct Word {
         std::string& w;
 
-        [[nodiscard]] bool consonant(std::size_t i) const noexcept {
+        /// Whether w[i] is a consonant given whether w[i - 1] is (ignored at i = 0): 'y' is a consonant at the start
+        /// and after a vowel, a vowel after a consonant.
+        [[nodiscard]] bool consonant_after(std::size_t i, bool previous_consonant) const noexcept {
             switch (w[i]) {
                 case 'a': case 'e': case 'i': case 'o': case 'u': return false;
-                case 'y': return i == 0 ? true : !consonant(i - 1);
+                case 'y': return i == 0 || !previous_consonant;
                 default: return true;
             }
         }
-        /// m of the prefix w[0, len).
+        /// Whether w[i] is a consonant. A run of y's alternates, so this walks back to the run's start (no
+        /// recursion: a long run of y's in hostile text costs time linear in the run, not stack).
+        [[nodiscard]] bool consonant(std::size_t i) const noexcept {
+            std::size_t j = i;
+            while (j > 0 && w[j] == 'y') --j;
+            bool c = consonant_after(j, true);  // w[j] is not a 'y', or j == 0
+            for (std::size_t k = j + 1; k <= i; ++k) c = consonant_after(k, c);
+            return c;
+        }
+        /// m of the prefix w[0, len), in one pass.
         [[nodiscard]] int measure(std::size_t len) const noexcept {
             int m = 0;
-            std::size_t i = 0;
-            while (i < len && consonant(i)) ++i;
-            while (true) {
-                while (i < len && !consonant(i)) ++i;
-                if (i >= len) return m;
-                while (i < len && consonant(i)) ++i;
-                ++m;
+            bool previous = true, seen_vowel = false;
+            for (std::size_t i = 0; i < len; ++i) {
+                const bool c = consonant_after(i, previous);
+                if (!c) seen_vowel = true;
+                else if (!previous && seen_vowel) ++m;  // a VC boundary
+                previous = c;
             }
+            return m;
         }
         [[nodiscard]] bool has_vowel(std::size_t len) const noexcept {
-            for (std::size_t i = 0; i < len; ++i)
-                if (!consonant(i)) return true;
+            bool previous = true;
+            for (std::size_t i = 0; i < len; ++i) {
+                previous = consonant_after(i, previous);
+                if (!previous) return true;
+            }
             return false;
         }
         /// *d: w[0, len) ends with a double consonant.
