@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     n += ClusteredInvertedIndex::load(argv[3]).search(q.row(0), 10).size();
     n += FlatIndex::load(argv[4]).search(d.row(0), 10).size();
     n += IvfPqIndex<>::load(argv[4]).search(d.row(0), 10).size();
+    n += HnswIndex::load(argv[4]).search(d.row(0), 10).size();
     return static_cast<int>(n);
 }
 CPP
