@@ -104,11 +104,7 @@ int fuzz_index_load(const char* tag, const std::uint8_t* data, std::size_t size,
     for (const auto& q : queries) {
         const auto hits = parse([&] { return search(*index, q); });
         FUZZ_CHECK(hits.has_value());  // a loaded index answers every valid query
-        // KB-3 (docs/reliability.md): IvfPqIndex with explicit ids breaks score ties by internal id, not by the id
-        // it reports; skipped like the other known bugs
-        bool tie_order = true;
-        if constexpr (requires { index->explicit_ids(); }) tie_order = !(skip_known_bugs() && index->explicit_ids());
-        check_results(*hits, k, index->size(), ids_are_positions, tie_order);
+        check_results(*hits, k, index->size(), ids_are_positions, true);
         bool can_score = true;
         if constexpr (requires { index->keeps_vectors(); }) can_score = index->keeps_vectors();  // IVF-PQ scores from kept vectors
         for (const auto& h : *hits) {

@@ -254,3 +254,39 @@ TEST_CASE("ivf-pq load maps lists, ids and centroids and copies on the first mut
     loaded.add(view.slice(0, 2));
     CHECK(loaded.size() == index.size() + 1);
 }
+
+TEST_CASE("ivf-pq with explicit ids ranks equal scores by the reported id, saved and loaded too", "[dense][ivfpq]") {
+    // 30 distinct vectors, each stored 10 times under decreasing external ids: a query equal to one of them finds
+    // its 10 copies with one exact (f32 re-ranked) score, which must come out by increasing external id
+    const std::size_t distinct = 30, copies = 10, d = 8, n = distinct * copies;
+    const auto base = clustered_vectors(distinct, d, 5, 21);
+    std::vector<float> rows(n * d);
+    std::vector<std::uint64_t> ids(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::copy_n(base.begin() + static_cast<std::ptrdiff_t>((i % distinct) * d), d, rows.begin() + static_cast<std::ptrdiff_t>(i * d));
+        ids[i] = 100000 - 7 * i;
+    }
+    IvfPqIndexBuildParams p;
+    p.nlist = 4;
+    p.m = 4;
+    p.refine_encoding = VectorEncoding::f32;
+    p.threads = 1;
+    IvfPqIndex<std::uint64_t> index(d, Metric::inner_product, p);
+    const DenseMatrixView<const float> view(rows.data(), n, d);
+    index.train(view);
+    index.add(view, ids);
+    TempDir dir;
+    index.save(dir.file("ivf.sdx"));
+    const auto loaded = IvfPqIndex<std::uint64_t>::load(dir.file("ivf.sdx"));
+    const IvfPqIndex<std::uint64_t>* both[] = {&index, &loaded};
+    for (const auto* ix : both) {
+        for (std::size_t q = 0; q < distinct; q += 7) {
+            const auto hits = ix->search(std::span<const float>(base.data() + q * d, d), copies, {.nprobe = 4, .refine_factor = 10});
+            REQUIRE(hits.size() == copies);
+            for (std::size_t r = 1; r < hits.size(); ++r) {
+                REQUIRE(hits[r].score <= hits[r - 1].score);
+                if (hits[r].score == hits[r - 1].score) REQUIRE(hits[r].id > hits[r - 1].id);
+            }
+        }
+    }
+}

@@ -305,7 +305,11 @@ public:
         if (p.keep_vectors) ix.store_ = std::move(c.store);
         ix.external_ = detail::CowArray<Id>(std::move(c.external));
         ix.explicit_ids_ = meta.explicit_ids != 0;
-        if (ix.explicit_ids_) {
+        if (!ix.explicit_ids_) {  // automatic ids: the table must be the identity, or search and score() disagree
+            const auto ext = ix.external_.span();
+            for (std::size_t i = 0; i < ext.size(); ++i)
+                if (ext[i] != static_cast<Id>(i)) raise(ErrorKind::corrupt_file, "IvfPqIndex: '", path, "': automatic id ", i, " maps to ", ext[i]);
+        } else {
             const auto ext = ix.external_.span();
             for (std::size_t i = 0; i < ext.size(); ++i)
                 if (ix.lists_.contains(static_cast<std::uint32_t>(i)) && !ix.lookup_.emplace(ext[i], static_cast<std::uint32_t>(i)).second)
@@ -473,6 +477,8 @@ private:
         const auto ext = external_.span();
         out.resize(best.size());
         for (std::size_t i = 0; i < best.size(); ++i) out[i] = {ext[best[i].id], best[i].score};
+        // equal scores rank by the id reported (the library's rule), not by the internal id the heap kept
+        if (explicit_ids_) std::sort(out.begin(), out.end(), RanksBefore{});
     }
 
     /// The exact plan: every accepted, stored vector scored (score_internal) into s.final_top.

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -105,6 +106,14 @@ Contents<Id> read(const std::string& path) {
         std::copy(rot.begin(), rot.end(), c.rotation.data());
     }
     c.codebooks = r.buffer<float>("codebooks", d * (std::size_t{1} << meta.nbits));
+    // non-finite model values would turn every score into NaN: refuse them
+    auto require_finite = [&](std::span<const float> values, const char* what) {
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (!std::isfinite(values[i])) r.fail(ErrorKind::corrupt_file, what, " value ", i, " is not finite");
+    };
+    require_finite(c.centroids.span(), "centroid");
+    require_finite(rot, "rotation");
+    require_finite(c.codebooks.span(), "codebook");
     c.lists = InvertedLists::read_sections(r, nlist, meta.m, meta.nbits, meta.entries);
     c.external = r.buffer<Id>("external", meta.entries);
     if (meta.keep_vectors)

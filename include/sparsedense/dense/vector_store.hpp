@@ -215,12 +215,42 @@ private:
         check(row_norms.size() == (s.is_int8() ? count : 0), "row norms");
         check(dim_scales.size() == (encoding == VectorEncoding::int8_per_dimension && count ? dimension : 0), "dimension scales");
         check(reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) == 0, "value alignment");
+        check(all_finite(encoding, bytes.span()) && all_finite(row_scales.span()) && all_finite(row_norms.span()) &&
+                  all_finite(dim_scales.span()),
+              "values (not finite)");
         s.bytes_ = std::move(bytes);
         s.row_scale_ = std::move(row_scales);
         s.row_norm2_ = std::move(row_norms);
         s.dim_scale_ = std::move(dim_scales);
         s.size_ = count;
         return s;
+    }
+
+    static bool all_finite(std::span<const float> values) noexcept {
+        return std::all_of(values.begin(), values.end(), [](float x) { return std::isfinite(x); });
+    }
+    /// Whether every stored value is finite (f32 / f16 / bf16; int8 codes always are).
+    static bool all_finite(VectorEncoding encoding, std::span<const std::uint8_t> bytes) noexcept {
+        switch (encoding) {
+            case VectorEncoding::f32:
+                for (std::size_t i = 0; i + 4 <= bytes.size(); i += 4) {
+                    float x;
+                    std::memcpy(&x, bytes.data() + i, 4);
+                    if (!std::isfinite(x)) return false;
+                }
+                return true;
+            case VectorEncoding::f16:
+            case VectorEncoding::bf16: {
+                const std::uint16_t exponent = encoding == VectorEncoding::f16 ? 0x7c00 : 0x7f80;  // all ones: inf or NaN
+                for (std::size_t i = 0; i + 2 <= bytes.size(); i += 2) {
+                    std::uint16_t h;
+                    std::memcpy(&h, bytes.data() + i, 2);
+                    if ((h & exponent) == exponent) return false;
+                }
+                return true;
+            }
+            default: return true;
+        }
     }
 
     /// Encodes one row into dst (dimension x value bytes); int8 encodings also append the row's scale and norm.
