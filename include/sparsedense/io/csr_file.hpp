@@ -99,8 +99,8 @@ inline void write_csr(const std::string& path, CsrMatrixView<float> m) {
     const std::int64_t header[3] = {static_cast<std::int64_t>(m.rows()), static_cast<std::int64_t>(cols),
                                     static_cast<std::int64_t>(m.nnz())};
     out.write(header, sizeof header);
-    std::vector<std::int64_t> offsets(m.indptr.begin(), m.indptr.end());
-    if (offsets.empty()) offsets.push_back(0);
+    std::vector<std::int64_t> offsets(std::max<std::size_t>(m.indptr.size(), 1), 0);  // an empty matrix: one offset 0
+    std::copy(m.indptr.begin(), m.indptr.end(), offsets.begin());
     out.write(offsets.data(), offsets.size() * 8);
     std::vector<std::int32_t> ids(m.indices.begin(), m.indices.end());
     out.write(ids.data(), ids.size() * 4);
