@@ -241,7 +241,7 @@ TEST_CASE("clustered index: real SPLADE vectors (splade-beir) reach high recall"
     params.threads = 2;
     const auto index = ClusteredInvertedIndex::build(corpus, params);
     const auto exact = InvertedIndex::build(corpus);
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     const std::size_t nq = 20;
 #else
     const std::size_t nq = 100;

@@ -180,7 +180,7 @@ TEST_CASE("exact index: real SPLADE vectors (splade-beir) match the ground truth
     const auto queries = sparse_test::read_csr(queries_path);
     const auto index = InvertedIndex::build(corpus);
     REQUIRE(index.size() == corpus.rows());
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     const std::size_t nq = 10;
 #else
     const std::size_t nq = 100;
