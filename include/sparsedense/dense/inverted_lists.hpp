@@ -209,10 +209,14 @@ public:
         const auto& co = out.code_off_;
         if (io[0] != 0 || co[0] != 0 || io[nlist] != out.ids_.size() || co[nlist] != out.codes_.size())
             r.fail(ErrorKind::corrupt_file, "list offsets do not match the list data");
+        // every offset is checked before any view points through one (a pointer past the data is already UB)
         for (std::size_t l = 0; l < nlist; ++l) {
             if (io[l + 1] < io[l] || co[l + 1] < co[l]) r.fail(ErrorKind::corrupt_file, "list offsets are not increasing");
             if (co[l + 1] - co[l] != out.code_bytes_for(io[l + 1] - io[l])) r.fail(ErrorKind::corrupt_file, "list ", l, " has the wrong code size");
-            out.views_[l] = {out.codes_.data() + co[l], out.ids_.data() + io[l], static_cast<std::size_t>(io[l + 1] - io[l])};
+        }
+        for (std::size_t l = 0; l < nlist; ++l) {
+            const auto count = static_cast<std::size_t>(io[l + 1] - io[l]);
+            out.views_[l] = count ? ListView{out.codes_.data() + co[l], out.ids_.data() + io[l], count} : ListView{};
         }
         if (r.has("positions")) {
             out.position_ = detail::CowArray<std::uint32_t>(r.buffer<std::uint32_t>("positions", entries));

@@ -79,6 +79,9 @@ void write(const std::string& path, const Meta& meta, std::span<const float> cen
     w.write(path);
 }
 
+/// Largest magnitude a stored model value may have: squares summed over 2^24 dimensions stay finite in float.
+inline constexpr float kMaxModelValue = 1e15f;
+
 /// The header fields a reader can trust (everything else is checked against them).
 inline void check_meta(const io::SectionReader& r, const Meta& meta, std::size_t id_bytes) {
     const std::size_t d = meta.dimension;
@@ -106,10 +109,12 @@ Contents<Id> read(const std::string& path) {
         std::copy(rot.begin(), rot.end(), c.rotation.data());
     }
     c.codebooks = r.buffer<float>("codebooks", d * (std::size_t{1} << meta.nbits));
-    // non-finite model values would turn every score into NaN: refuse them
+    // non-finite model values, or values so large that sums of their products overflow to inf (and inf - inf to
+    // NaN), would spoil every score: refuse them
     auto require_finite = [&](std::span<const float> values, const char* what) {
         for (std::size_t i = 0; i < values.size(); ++i)
-            if (!std::isfinite(values[i])) r.fail(ErrorKind::corrupt_file, what, " value ", i, " is not finite");
+            if (!(std::fabs(values[i]) <= kMaxModelValue))
+                r.fail(ErrorKind::corrupt_file, what, " value ", i, " is ", values[i], " (not finite, or beyond +-", kMaxModelValue, ")");
     };
     require_finite(c.centroids.span(), "centroid");
     require_finite(rot, "rotation");

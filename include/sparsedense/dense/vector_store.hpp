@@ -226,8 +226,11 @@ private:
         return s;
     }
 
+    /// Stored values beyond this magnitude are refused on load: sums of their squares over 2^24 dimensions would
+    /// overflow float (and inf - inf makes NaN scores).
+    static constexpr float kMaxValue = 1e15f;
     static bool all_finite(std::span<const float> values) noexcept {
-        return std::all_of(values.begin(), values.end(), [](float x) { return std::isfinite(x); });
+        return std::all_of(values.begin(), values.end(), [](float x) { return std::fabs(x) <= kMaxValue; });
     }
     /// Whether every stored value is finite (f32 / f16 / bf16; int8 codes always are).
     static bool all_finite(VectorEncoding encoding, std::span<const std::uint8_t> bytes) noexcept {
@@ -236,7 +239,7 @@ private:
                 for (std::size_t i = 0; i + 4 <= bytes.size(); i += 4) {
                     float x;
                     std::memcpy(&x, bytes.data() + i, 4);
-                    if (!std::isfinite(x)) return false;
+                    if (!(std::fabs(x) <= kMaxValue)) return false;
                 }
                 return true;
             case VectorEncoding::f16:
@@ -246,6 +249,8 @@ private:
                     std::uint16_t h;
                     std::memcpy(&h, bytes.data() + i, 2);
                     if ((h & exponent) == exponent) return false;
+                    // bf16 reaches 3e38: bound its magnitude like f32's (f16 tops out at 65504)
+                    if (encoding == VectorEncoding::bf16 && !(std::fabs(bfloat16::from_bits(h).to_float()) <= kMaxValue)) return false;
                 }
                 return true;
             }
