@@ -170,13 +170,12 @@ FilterCase make_filter_case(const DenseMatrix<float>& scoring_base, const DenseM
     return c;
 }
 
-template <class SearchOne, class SearchBatch>
-void measure(const std::string& index, const std::string& build_params, const std::string& search_params, double build_s,
-             double index_bytes, DenseMatrixView<const float> queries, DenseMatrixView<const std::int32_t> truth, std::size_t k,
-             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, const Output& output, std::FILE* log) {
-    const bench::ResultTable& table = output.table;
+/// A warm-up, then `repeat` timed single-thread passes of one(query) over all queries into `results`:
+/// (seconds, per-query microseconds) per pass.
+template <class SearchOne>
+std::vector<std::pair<double, std::vector<double>>> timed_passes(DenseMatrixView<const float> queries, int repeat, SearchOne&& one,
+                                                                 std::vector<SearchResults<>>& results) {
     const std::size_t nq = queries.rows;
-    std::vector<SearchResults<>> results(nq);
     for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
     std::vector<std::pair<double, std::vector<double>>> passes;  // (seconds, per-query microseconds)
     for (int r = 0; r < std::max(repeat, 1); ++r) {
@@ -189,6 +188,17 @@ void measure(const std::string& index, const std::string& build_params, const st
         }
         passes.emplace_back(total.seconds(), std::move(latencies));
     }
+    return passes;
+}
+
+template <class SearchOne, class SearchBatch>
+void measure(const std::string& index, const std::string& build_params, const std::string& search_params, double build_s,
+             double index_bytes, DenseMatrixView<const float> queries, DenseMatrixView<const std::int32_t> truth, std::size_t k,
+             std::size_t threads, int repeat, SearchOne&& one, SearchBatch&& batch, const Output& output, std::FILE* log) {
+    const bench::ResultTable& table = output.table;
+    const std::size_t nq = queries.rows;
+    std::vector<SearchResults<>> results(nq);
+    auto passes = timed_passes(queries, repeat, one, results);
     const auto& median = bench::median_pass(passes);
     const double pass_seconds = median.first;
     const auto lat = bench::summarize_latencies(median.second);
@@ -237,18 +247,7 @@ void measure_filtered(const std::string& index, const std::string& build_params,
                       const Output& output, std::FILE* log) {
     const std::size_t nq = queries.rows;
     std::vector<SearchResults<>> results(nq);
-    for (std::size_t i = 0; i < std::min<std::size_t>(nq, 50); ++i) results[i] = one(queries.row(i));  // warm-up
-    std::vector<std::pair<double, std::vector<double>>> passes;
-    for (int r = 0; r < std::max(repeat, 1); ++r) {
-        std::vector<double> latencies(nq);
-        bench::Timer total;
-        for (std::size_t i = 0; i < nq; ++i) {
-            bench::Timer t;
-            results[i] = one(queries.row(i));
-            latencies[i] = t.microseconds();
-        }
-        passes.emplace_back(total.seconds(), std::move(latencies));
-    }
+    auto passes = timed_passes(queries, repeat, one, results);
     std::size_t rejected = 0;  // results outside the filter (must stay 0)
     for (const auto& res : results)
         for (const auto& h : res) rejected += fc.bits.test(h.id) ? 0 : 1;
