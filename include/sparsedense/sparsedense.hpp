@@ -11,6 +11,7 @@
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/parallel.hpp"
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/search_result.hpp"
 #include "sparsedense/core/sparse_vector.hpp"
 #include "sparsedense/core/top_k_collector.hpp"

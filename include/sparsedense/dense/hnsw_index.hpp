@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/id_filter.hpp"
@@ -67,6 +68,7 @@ struct HnswIndexBuildParams {
     bool keep_f32 = true;                ///< with a reduced storage, also keep f32 vectors for exact re-ranking
     std::size_t threads = 0;             ///< insertion threads (0 = every hardware thread; 1 = deterministic)
     std::uint64_t seed = 42;             ///< seeds the node levels
+    ProgressCallback progress;           ///< build progress (core/progress.hpp); empty = silent
 };
 
 struct HnswIndexSearchParams {

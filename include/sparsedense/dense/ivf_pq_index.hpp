@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/id_filter.hpp"
@@ -66,6 +67,7 @@ struct IvfPqIndexBuildParams {
     std::size_t pq_training_points = 65536;
     std::uint64_t seed = 2024;
     std::size_t threads = 0;                           ///< threads for training and adding (0 = all)
+    ProgressCallback progress;                         ///< build progress (core/progress.hpp); empty = silent
 };
 
 struct IvfPqIndexSearchParams {

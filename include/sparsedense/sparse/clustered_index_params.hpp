@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/value_types.hpp"
 
 namespace sparsedense {
@@ -36,6 +37,7 @@ struct ClusteredInvertedIndexBuildParams {
     std::size_t knn = 0;                                  ///< neighbours per document in the k-NN graph (0 = no graph)
     std::size_t threads = 0;                              ///< build workers, 0 = all cores
     std::uint64_t seed = 42;                              ///< centroid sampling
+    ProgressCallback progress;                            ///< build progress (core/progress.hpp); empty = silent
 };
 
 /// Order in which the blocks of the visited lists are considered.

@@ -41,6 +41,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/array_store.hpp"
 #include "sparsedense/core/csr_matrix.hpp"
 #include "sparsedense/core/error.hpp"
@@ -87,6 +88,7 @@ struct InvertedIndexBuildParams {
     WeightPrecision precision = WeightPrecision::f32;  ///< posting weight precision (memory vs score error)
     std::size_t block_size = 64;                        ///< postings per block-max block (BMW skip granularity)
     std::size_t threads = 0;                            ///< build workers, 0 = all cores
+    ProgressCallback progress;                          ///< build progress (core/progress.hpp); empty = silent
 };
 
 struct InvertedIndexSearchParams {
