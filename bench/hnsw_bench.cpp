@@ -4,8 +4,9 @@
 // a benchmark-only dependency, never one of the library's).
 //
 //   hnsw_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10]
-//              [--max-queries N] [--M 16] [--ef-construction 200] [--storage f32,f16,int8-dim] [--keep-f32 1]
+//              [--max-queries N] [--M 16] [--ef-construction 200] [--storage f32,f16,int8-dim] [--keep-f32 1] [--rerank-storage f32|f16]
 //              [--ef 10,20,40,80,160] [--build-threads 0] [--repeat 3] [--filter 0.1,0.01,0.001] [--peer hnswlib] [--csv]
+//              [--cache DIR]
 //
 // Timing: each configuration's single-query pass is repeated --repeat times and the median pass is reported; with
 // a peer, the passes of ours and the peer alternate (A/B/A/B) so that a noisy neighbour on the machine hits both.
@@ -15,6 +16,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -26,9 +29,7 @@
 #include "sparsedense/dense/hnsw_index.hpp"
 #include "sparsedense/io/vecs_file.hpp"
 
-#if defined(SPARSEDENSE_HAVE_HNSWLIB)
-#include <hnswlib/hnswlib.h>
-#endif
+#include "hnswlib_peer.hpp"
 
 using namespace sparsedense;
 
@@ -36,11 +37,13 @@ namespace {
 
 const char* kUsage =
     "hnsw_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10] [--max-queries N]\n"
-    "           [--M 16] [--ef-construction 200] [--storage f32,f16,bf16,int8,int8-dim] [--keep-f32 1] [--ef 10,20,40,80,160]\n"
+    "           [--M 16] [--ef-construction 200] [--storage f32,f16,bf16,int8,int8-dim] [--keep-f32 1] [--rerank-storage f32]\n"
+    "           [--ef 10,20,40,80,160]\n"
     "           [--rerank N] [--build-threads 0] [--repeat 3] [--filter 0.1,0.01] [--filter-queries N]\n"
     "           [--peer hnswlib] [--csv] [--cpu-time]\n"
     "  --filter-queries N  the filtered rows use the first N queries (a selective filter makes the walk long)\n"
-    "  --cpu-time  time the search passes in the thread's CPU time instead of wall time (a shared, loaded machine)";
+    "  --cpu-time  time the search passes in the thread's CPU time instead of wall time (a shared, loaded machine)\n"
+    "  --cache DIR  save every built index in DIR and load it from there when present (build_s is then the first build's)";
 
 struct Row {
     bench::ResultRow base;
@@ -117,50 +120,27 @@ Row make_row(const System& sys, const std::string& search_params, double seconds
     return row;
 }
 
-#if defined(SPARSEDENSE_HAVE_HNSWLIB)
-/// hnswlib 0.6.2 on the same rows (normalised for cosine, which it runs as inner product), built on `threads`
-/// threads with addPoint (thread-safe) as its Python binding does.
-struct HnswlibPeer {
-    std::unique_ptr<hnswlib::SpaceInterface<float>> space;
-    std::unique_ptr<hnswlib::HierarchicalNSW<float>> index;
+/// --cache: the file of one index in DIR (named by the base file, its row count and the build parameters), or "".
+std::string cache_key(const bench::Arguments& args, std::size_t rows, const std::string& what) {
+    if (!args.has("--cache")) return "";
+    std::filesystem::create_directories(args.get("--cache"));
+    const std::string base = std::filesystem::path(args.get("--base")).parent_path().filename().string();
+    return detail::concat(args.get("--cache"), "/", base, "-", rows, "-", what, ".idx");
+}
+void write_seconds(const std::string& key, double s) { std::ofstream(key + ".build_s") << s; }
+double read_seconds(const std::string& key) {
+    double s = 0;
+    std::ifstream(key + ".build_s") >> s;
+    return s;
+}
 
-    HnswlibPeer(DenseMatrixView<const float> rows, Metric metric, std::size_t m, std::size_t efc, std::size_t threads) {
-        if (metric == Metric::l2) space = std::make_unique<hnswlib::L2Space>(rows.cols);
-        else space = std::make_unique<hnswlib::InnerProductSpace>(rows.cols);
-        index = std::make_unique<hnswlib::HierarchicalNSW<float>>(space.get(), rows.rows, m, efc, 100);
-        index->addPoint(rows.row_data(0), 0);
-        std::atomic<std::size_t> next{1};
-        std::vector<std::thread> pool;
-        for (std::size_t t = 0; t < threads; ++t)
-            pool.emplace_back([&] {
-                for (std::size_t i; (i = next.fetch_add(1)) < rows.rows;) index->addPoint(rows.row_data(i), i);
-            });
-        for (auto& th : pool) th.join();
-    }
-    /// Bytes per vector: the layer-0 block (links + vector + label), a node lock, its level and list pointer, its
-    /// upper-layer lists (the label hash map is not counted).
-    [[nodiscard]] double bytes_per_vector() const {
-        double upper = 0;
-        for (std::size_t i = 0; i < index->cur_element_count; ++i) upper += static_cast<double>(index->element_levels_[i] * index->size_links_per_element_);
-        return static_cast<double>(index->size_data_per_element_ + sizeof(std::mutex) + sizeof(int) + sizeof(void*)) +
-               upper / static_cast<double>(index->cur_element_count);
-    }
-    SearchResults<> search(std::span<const float> q, std::size_t k, std::size_t ef) {
-        index->setEf(ef);
-        auto heap = index->searchKnn(q.data(), k);
-        SearchResults<> out(heap.size());
-        for (std::size_t i = heap.size(); i-- > 0; heap.pop()) out[i] = {static_cast<std::uint32_t>(heap.top().second), -heap.top().first};
-        return out;
-    }
-};
-#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--max-queries", "--M", "--ef-construction", "--storage",
-                           "--keep-f32", "--ef", "--rerank", "--build-threads", "--repeat", "--filter", "--filter-queries", "--peer"},
+                           "--keep-f32", "--rerank-storage", "--ef", "--rerank", "--build-threads", "--repeat", "--filter", "--filter-queries", "--peer", "--cache"},
                           {"--csv", "--cpu-time"}, kUsage);
     try {
         const bool csv = args.has("--csv");
@@ -175,6 +155,8 @@ int main(int argc, char** argv) {
         const std::size_t build_threads = detail::resolve_threads(static_cast<std::size_t>(args.get_int("--build-threads", 0)));
         const int repeat = static_cast<int>(args.get_int("--repeat", 3));
         const bool keep_f32 = args.get_int("--keep-f32", 1) != 0;
+        const VectorEncoding rerank_storage = parse_vector_encoding(args.get("--rerank-storage", "f32"));
+        const std::string copy_name = detail::concat("+", vector_encoding_name(rerank_storage));
         const std::size_t rerank = static_cast<std::size_t>(args.get_int("--rerank", static_cast<long long>(HnswIndexSearchParams{}.rerank)));
         std::vector<double> efs = args.get_list("--ef");
         if (efs.empty()) efs = {10, 20, 40, 80, 160, 320};
@@ -206,12 +188,22 @@ int main(int argc, char** argv) {
         std::vector<std::unique_ptr<HnswIndex>> ours;
         std::vector<System> systems;
         for (const auto& name : storages) {
-            const HnswIndexBuildParams bp{.M = m, .ef_construction = efc, .storage = parse_vector_encoding(name), .keep_f32 = keep_f32, .threads = build_threads};
+            const HnswIndexBuildParams bp{.M = m, .ef_construction = efc, .storage = parse_vector_encoding(name), .keep_f32 = keep_f32,
+                                        .rerank_storage = rerank_storage, .threads = build_threads};
+            const std::string key = cache_key(args, base.rows(), detail::concat("ours-", name, "-", keep_f32, rerank_storage == VectorEncoding::f32 ? std::string() : copy_name, "-", m, "-", efc, "-", metric_name(metric)));
             bench::Timer t;
-            ours.push_back(std::make_unique<HnswIndex>(HnswIndex::build(base.view(), metric, bp)));
+            double build_s = 0;
+            if (!key.empty() && std::filesystem::exists(key)) {
+                ours.push_back(std::make_unique<HnswIndex>(HnswIndex::load(key)));
+                build_s = read_seconds(key);
+            } else {
+                ours.push_back(std::make_unique<HnswIndex>(HnswIndex::build(base.view(), metric, bp)));
+                build_s = t.seconds();
+                if (!key.empty()) ours.back()->save(key), write_seconds(key, build_s);
+            }
             const HnswIndex& index = *ours.back();
             System s{"sparsedense", "hnsw",
-                     detail::concat("M=", m, " efc=", efc, " ", name, keep_f32 && name != "f32" ? "+f32" : "", " threads=", build_threads), t.seconds(),
+                     detail::concat("M=", m, " efc=", efc, " ", name, keep_f32 && name != "f32" ? copy_name : std::string(), " threads=", build_threads), build_s,
                      index.bytes_per_vector(), nullptr};
             s.search = [&index, k, rerank](std::span<const float> q, std::size_t ef, const IdFilter& f) {
                 return index.search(q, k, {.ef = ef, .rerank = rerank}, f);
@@ -220,25 +212,17 @@ int main(int argc, char** argv) {
             systems.push_back(std::move(s));
         }
 #if defined(SPARSEDENSE_HAVE_HNSWLIB)
-        std::unique_ptr<HnswlibPeer> peer;
-        DenseMatrix<float> normalized;
+        std::unique_ptr<bench::HnswlibPeer> peer;
         if (args.get("--peer") == "hnswlib") {
-            DenseMatrixView<const float> rows = base.view();
-            if (metric == Metric::cosine) {
-                normalized = DenseMatrix<float>(base.view());
-                for (std::size_t i = 0; i < normalized.rows(); ++i) detail::normalize_in_place(normalized.row(i));
-                rows = normalized.view();
-            }
+            const std::string key = cache_key(args, base.rows(), detail::concat("hnswlib-", m, "-", efc, "-", metric_name(metric)));
+            const bool was_cached = !key.empty() && std::filesystem::exists(key);
             bench::Timer t;
-            peer = std::make_unique<HnswlibPeer>(rows, metric, m, efc, build_threads);
-            System s{"hnswlib-0.6.2", "hnsw", detail::concat("M=", m, " efc=", efc, " f32 threads=", build_threads), t.seconds(), peer->bytes_per_vector(), nullptr};
-            std::vector<float> qn;
-            s.search = [&peer, k, metric, qn](std::span<const float> q, std::size_t ef, const IdFilter&) mutable {
-                if (metric != Metric::cosine) return peer->search(q, k, ef);
-                qn.assign(q.begin(), q.end());
-                detail::normalize_in_place(qn);
-                return peer->search(qn, k, ef);
-            };
+            peer = std::make_unique<bench::HnswlibPeer>(base.view(), metric, m, efc, build_threads, key);
+            double build_s = t.seconds();
+            if (was_cached) build_s = read_seconds(key);
+            else if (!key.empty()) write_seconds(key, build_s);
+            System s{"hnswlib-0.6.2", "hnsw", detail::concat("M=", m, " efc=", efc, " f32 threads=", build_threads), build_s, peer->bytes_per_vector(), nullptr};
+            s.search = [&peer, k](std::span<const float> q, std::size_t ef, const IdFilter&) { return peer->search(q, k, ef); };
             std::fprintf(log, "built hnswlib in %.2f s, %.1f bytes/vector\n", s.build_s, s.bytes_per_vector);
             systems.push_back(std::move(s));
         }

@@ -27,8 +27,12 @@
 // Updates: add() after build; remove(id) marks a node deleted (it keeps routing, it is never returned); a later
 // add() reuses deleted slots first (the new vector takes the slot's id) and repairs the graph around them as
 // hnswlib's replace-deleted update does, with a degree-preserving patch of the neighbours' lists (hnsw_build.hpp;
-// bge-768, 10% removed and re-added: recall within 0.002 of the fresh build at every ef). add/remove need exclusive
-// access; const members may run concurrently.
+// bge-768, 10% removed and re-added: recall within 0.002 of the fresh build at every ef).
+// Threads: search / search_into / search_batch / prepared scorers / save may run on any number of threads while other
+// threads call add() and remove(): a reader-writer lock per index lets searches share it and gives an update
+// exclusive access for its duration (a search sees the index before or after an update, never in between; after
+// remove(id) returns no search returns id until a later add() reuses the slot). The plain accessors (size(),
+// is_deleted(), memory_bytes(), ...) do not lock: read them while no update runs.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +42,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -65,7 +71,10 @@ struct HnswIndexBuildParams {
     std::size_t M = 16;                  ///< links per node on the upper layers (2M on layer 0); 2..1024
     std::size_t ef_construction = 200;   ///< candidates kept while inserting (>= 1)
     VectorEncoding storage = VectorEncoding::f32;  ///< payload the walk scores
-    bool keep_f32 = true;                ///< with a reduced storage, also keep f32 vectors for exact re-ranking
+    bool keep_f32 = true;                ///< with a reduced storage, also keep a copy of the vectors for re-ranking
+    /// Encoding of that copy: f32 (exact scores) or f16 / bf16 (half the bytes, scores rounded to 11 / 8 significant
+    /// bits; int8 + f16 costs less memory per vector than an f32 payload alone).
+    VectorEncoding rerank_storage = VectorEncoding::f32;
     std::size_t threads = 0;             ///< insertion threads (0 = every hardware thread; 1 = deterministic)
     std::uint64_t seed = 42;             ///< seeds the node levels
     ProgressCallback progress;           ///< build progress (core/progress.hpp); empty = silent
@@ -99,7 +108,7 @@ public:
         : params_(params), dim_(dimension), metric_(metric), graph_(params.M) {
         check_build_params(dimension, params);
         store_ = VectorStore(dimension, params.storage);
-        if (has_exact_copy()) exact_ = VectorStore(dimension, VectorEncoding::f32);
+        if (has_exact_copy()) exact_ = VectorStore(dimension, params.rerank_storage);
     }
 
     /// An index over the rows of `data` (ids 0..rows-1).
@@ -133,6 +142,7 @@ public:
     /// add(). Returns false when it was deleted already.
     bool remove(std::uint32_t id) {
         require_configured();
+        const std::unique_lock lock(mutex_.m);
         validate_id(id, size(), "HnswIndex::remove: id");
         if (is_deleted(id)) return false;
         deleted_.modify([&](auto& w) { w[id >> 6] |= std::uint64_t{1} << (id & 63); });
@@ -183,7 +193,7 @@ private:
     }
     struct FileMeta {
         std::uint64_t dimension, count, m, ef_construction, seed, deleted_count;
-        std::uint32_t metric, encoding, has_exact, reserved;
+        std::uint32_t metric, encoding, has_exact, rerank_encoding;  // rerank_encoding: 0 (f32) in files before it existed
     };
 
     [[nodiscard]] bool has_exact_copy() const noexcept { return params_.storage != VectorEncoding::f32 && params_.keep_f32; }
@@ -195,6 +205,9 @@ private:
         if (p.ef_construction == 0) raise(ErrorKind::invalid_argument, "HnswIndex: ef_construction = 0 must be > 0");
         if (static_cast<std::uint32_t>(p.storage) > 4)
             raise(ErrorKind::invalid_argument, "HnswIndex: storage = ", static_cast<std::uint32_t>(p.storage), " is not a vector encoding");
+        if (static_cast<std::uint32_t>(p.rerank_storage) > 2)
+            raise(ErrorKind::invalid_argument, "HnswIndex: rerank_storage = ", static_cast<std::uint32_t>(p.rerank_storage),
+                  " must be f32 (0), f16 (1) or bf16 (2)");
     }
     static void check_search_params(const HnswIndexSearchParams& p) {
         if (p.ef == 0) raise(ErrorKind::invalid_argument, "HnswIndex: ef = 0 must be > 0");
@@ -252,6 +265,13 @@ private:
     HnswGraph graph_;
     io::Buffer<std::uint64_t> deleted_;  // bit per slot
     std::size_t deleted_count_ = 0;
+    /// Searches share it, add / remove hold it alone. A copied or moved index gets a lock of its own.
+    struct UpdateMutex {
+        mutable std::shared_mutex m;
+        UpdateMutex() = default;
+        UpdateMutex(const UpdateMutex&) noexcept {}
+        UpdateMutex& operator=(const UpdateMutex&) noexcept { return *this; }
+    } mutex_;
 };
 
 // ---- search
@@ -285,7 +305,13 @@ inline void HnswIndex::finish(const float* q, std::size_t k, const HnswIndexSear
     const float qn = l2() && exact_.size() == 0 ? simd::dot(q, q, dim_) : 0.0f;
     const std::size_t n = std::min(r.size(), std::max(k, p.rerank));
     s.hits.clear();
-    for (std::size_t i = 0; i < n; ++i) s.hits.push_back({r[i].id, exact_score(q, qn, r[i].id)});
+    const VectorStore& rows = exact_.size() ? exact_ : store_;
+    constexpr std::size_t kAhead = 2;  // rows prefetched ahead of the one re-scored (random rows of up to 3 KB)
+    for (std::size_t i = 0; i < std::min(n, kAhead); ++i) rows.prefetch(r[i].id);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) rows.prefetch(r[i + kAhead].id);
+        s.hits.push_back({r[i].id, exact_score(q, qn, r[i].id)});
+    }
     const std::size_t keep = std::min(k, n);
     std::partial_sort(s.hits.begin(), s.hits.begin() + static_cast<std::ptrdiff_t>(keep), s.hits.end(), RanksBefore{});
     out.assign(s.hits.begin(), s.hits.begin() + static_cast<std::ptrdiff_t>(keep));
@@ -309,6 +335,7 @@ inline void HnswIndex::search_into(std::span<const float> query, std::size_t k, 
                                    const IdFilter& filter) const {
     check_query(query, k, "HnswIndex::search");
     check_search_params(params);
+    const std::shared_lock lock(mutex_.m);
     Scratch& s = scratch();
     const float* q = prepare_query(query, s.query);
     out.clear();
@@ -327,8 +354,6 @@ inline std::vector<std::uint32_t> HnswIndex::add(DenseMatrixView<const float> ve
     require_configured();
     validate_dimension(dim_, vectors.cols, "HnswIndex::add: vectors");
     for (std::size_t i = 0; i < vectors.rows; ++i) validate_finite(std::span<const float>(vectors.row(i)), static_cast<long long>(i), "added vectors");
-    const std::size_t reuse = std::min(deleted_count_, vectors.rows);
-    if (size() + (vectors.rows - reuse) > 0xFFFFFFFFull) raise(ErrorKind::invalid_argument, "HnswIndex: more than 2^32 - 1 vectors");
     DenseMatrix<float> normalized;
     DenseMatrixView<const float> rows = vectors;
     if (metric_ == Metric::cosine) {
@@ -336,6 +361,9 @@ inline std::vector<std::uint32_t> HnswIndex::add(DenseMatrixView<const float> ve
         for (std::size_t i = 0; i < normalized.rows(); ++i) detail::normalize_in_place(normalized.row(i));
         rows = normalized.view();
     }
+    const std::unique_lock lock(mutex_.m);  // searches wait from here (validation and normalisation ran without it)
+    const std::size_t reuse = std::min(deleted_count_, vectors.rows);
+    if (size() + (vectors.rows - reuse) > 0xFFFFFFFFull) raise(ErrorKind::invalid_argument, "HnswIndex: more than 2^32 - 1 vectors");
     std::vector<std::uint32_t> ids;
     ids.reserve(vectors.rows);
     for (std::uint32_t id = 0; ids.size() < reuse; ++id)
@@ -407,8 +435,10 @@ inline void HnswIndex::replace_rows(VectorStore& s, std::span<const std::uint32_
 
 inline void HnswIndex::save(const std::string& path) const {
     require_configured();
+    const std::shared_lock lock(mutex_.m);
     const FileMeta meta{dim_, size(), params_.M, params_.ef_construction, params_.seed, deleted_count_, static_cast<std::uint32_t>(metric_),
-                        static_cast<std::uint32_t>(params_.storage), has_exact_copy() ? 1u : 0u, 0};
+                        static_cast<std::uint32_t>(params_.storage), has_exact_copy() ? 1u : 0u,
+                        static_cast<std::uint32_t>(params_.rerank_storage)};
     io::SectionWriter w("HnswIndex", kFormatVersion);
     w.add_value("meta", meta);
     graph_.add_sections(w);
@@ -422,19 +452,20 @@ inline void HnswIndex::save(const std::string& path) const {
 inline HnswIndex HnswIndex::load(const std::string& path) {
     const io::SectionReader r(path, "HnswIndex", kFormatVersion, kFormatVersion);
     const auto meta = r.value<FileMeta>("meta");
-    if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > 4 || meta.has_exact > 1 || meta.m < 2 ||
+    if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > 4 || meta.has_exact > 1 || meta.rerank_encoding > 2 || meta.m < 2 ||
         meta.m > 1024 || meta.ef_construction == 0 || meta.count > 0xFFFFFFFFull || (meta.has_exact && meta.encoding == 0))
         r.fail(ErrorKind::corrupt_file, "invalid index header (dimension ", meta.dimension, ", metric ", meta.metric, ", encoding ", meta.encoding,
                ", M ", meta.m, ", ", meta.count, " vectors)");
     if (meta.count > r.span<std::uint8_t>("pvalues").size()) r.fail(ErrorKind::corrupt_file, "vector count ", meta.count, " exceeds the data");
     HnswIndex index;
     const auto enc = static_cast<VectorEncoding>(meta.encoding);
+    const auto rerank_enc = static_cast<VectorEncoding>(meta.rerank_encoding);
     index.params_ = {.M = meta.m, .ef_construction = meta.ef_construction, .storage = enc, .keep_f32 = meta.has_exact == 1 || meta.encoding == 0,
-                     .threads = 0, .seed = meta.seed};
+                     .rerank_storage = rerank_enc, .threads = 0, .seed = meta.seed};
     index.dim_ = meta.dimension;
     index.metric_ = static_cast<Metric>(meta.metric);
     index.store_ = VectorStore::read_sections(r, "p", meta.dimension, enc, meta.count);
-    if (meta.has_exact) index.exact_ = VectorStore::read_sections(r, "x", meta.dimension, VectorEncoding::f32, meta.count);
+    if (meta.has_exact) index.exact_ = VectorStore::read_sections(r, "x", meta.dimension, rerank_enc, meta.count);
     index.graph_ = HnswGraph::read_sections(r, meta.count);
     if (index.graph_.m() != meta.m) r.fail(ErrorKind::corrupt_file, "graph M ", index.graph_.m(), " differs from the header's ", meta.m);
     index.deleted_ = r.buffer<std::uint64_t>("deleted", (meta.count + 63) / 64);
@@ -461,6 +492,7 @@ public:
     }
     /// Exact score of node `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {
+        const std::shared_lock lock(index_->mutex_.m);
         validate_id(id, index_->size(), "HnswIndex: document id");
         return index_->exact_score(query_.data(), norm2_, id);
     }
