@@ -5,6 +5,7 @@
 //               [--threads 1] [--csv] [--max-queries N] [--synthetic N [--dim D]]
 //               [--nlist a,b] [--m a,b] [--nbits 4,8] [--nprobe a,b] [--refine a,b] [--refine-encoding f16]
 //               [--opq] [--no-flat] [--repeat R] [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b]
+//               [--no-ivf] [--hnsw-ef a,b [--hnsw-M 16] [--hnsw-efc 200] [--hnsw-storage f32,int8+f16] [--peer hnswlib]]
 //
 // For every configuration it prints recall@10 against the ground truth (computed exactly with FlatIndex when no
 // file is given), the mean single-thread latency of one query at a time (mode "single"), and the throughput of
@@ -15,15 +16,24 @@
 // among the accepted vectors (brute force with simd::dot / l2_squared), latency. The CSV then gains a last column,
 // filter_selectivity (empty on unfiltered rows). --exact-scan-fraction sweeps IvfPqIndexSearchParams::
 // exact_scan_fraction (the plan threshold; default: the library's).
+// --hnsw-ef adds HnswIndex rows: one index per M x ef_construction x storage ("payload[+copy]": f32, f16, int8,
+// int8+f16, int8-dim+none, ...; the copy re-ranks, f32 by default), an ef sweep, build seconds and bytes per vector
+// in the build parameters. --peer hnswlib (when CMake found Debian's libhnswlib-dev) builds hnswlib on the same data
+// with the same M / ef_construction / --build-threads, compiled into this program with our flags, and times its
+// passes alternating with ours (A/B/A/B); its rows have system hnswlib-0.6.2. --no-ivf skips the IVF-PQ sweep.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "bench_support.hpp"
+#include "hnswlib_peer.hpp"
 #include "sparsedense/dense/flat_index.hpp"
+#include "sparsedense/dense/hnsw_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/dense/opq.hpp"
 #include "sparsedense/core/id_filter.hpp"
@@ -44,7 +54,9 @@ const char* kUsage =
     "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
     "  --repeat R      time each single-thread configuration R times and report the median pass (noisy machines)\n"
     "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads\n"
-    "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)";
+    "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)\n"
+    "  --hnsw-ef a,b   HnswIndex rows (ef sweep) for every --hnsw-M (16) x --hnsw-efc (200) x --hnsw-storage (f32; payload[+copy],\n"
+    "                  e.g. int8+f16); --peer hnswlib adds hnswlib's rows, same M / efc / --build-threads; --no-ivf skips IVF-PQ";
 
 /// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
 /// cluster-specific 16-dimensional subspace and a little full-dimensional noise (low intrinsic dimension, clusters
@@ -348,6 +360,112 @@ IvfPqIndex<> build_ivf(const bench::Arguments& args, const DenseMatrix<float>& b
     return index;
 }
 
+// ---- HNSW rows (--hnsw-ef) and the optional hnswlib peer
+
+/// "payload[+copy]" -> build parameters: int8+f16 = int8 walk with an f16 re-ranking copy, int8+none = no copy.
+HnswIndexBuildParams hnsw_params(const std::string& storage, std::size_t m, std::size_t efc, std::size_t threads) {
+    const auto plus = storage.find('+');
+    HnswIndexBuildParams p{.M = m, .ef_construction = efc, .storage = parse_vector_encoding(storage.substr(0, plus)), .threads = threads};
+    const std::string copy = plus == std::string::npos ? "f32" : storage.substr(plus + 1);
+    p.keep_f32 = copy != "none";
+    if (p.keep_f32) p.rerank_storage = parse_vector_encoding(copy);
+    return p;
+}
+
+/// One HNSW system's rows over the ef sweep; with a peer, the passes of ours and the peer alternate.
+struct HnswRows {
+    const Sweep& sweep;
+    std::vector<std::size_t> efs;
+
+    using SearchOne = std::function<SearchResults<>(std::span<const float>, std::size_t ef)>;
+    struct System {
+        std::string system, build_params;
+        double build_s = 0, bytes = 0;
+        SearchOne one;
+        std::function<std::vector<SearchResults<>>(DenseMatrixView<const float>, std::size_t ef, std::size_t threads)> batch;  // may be empty
+    };
+
+    void run(const std::vector<System>& systems) const {
+        const std::size_t nq = sweep.queries.rows, k10 = std::min<std::size_t>(sweep.k, 10);
+        for (std::size_t ef : efs) {
+            std::vector<std::vector<std::pair<double, std::vector<double>>>> passes(systems.size());
+            std::vector<std::vector<SearchResults<>>> results(systems.size(), std::vector<SearchResults<>>(nq));
+            for (int r = 0; r < std::max(sweep.repeat, 1); ++r)
+                for (std::size_t s = 0; s < systems.size(); ++s) {
+                    auto one = [&](std::span<const float> q) { return systems[s].one(q, ef); };
+                    passes[s].push_back(timed_passes(sweep.queries, 1, one, results[s]).front());
+                }
+            for (std::size_t s = 0; s < systems.size(); ++s) {
+                const auto& median = bench::median_pass(passes[s]);
+                ResultRow row;
+                row.system = systems[s].system;
+                row.index = "hnsw";
+                row.build_params = systems[s].build_params;
+                row.search_params = "ef=" + std::to_string(ef);
+                row.build_s = systems[s].build_s;
+                row.recall_at_10 = bench::recall_at_k(results[s], sweep.truth, k10);
+                row.us_per_query = median.first * 1e6 / static_cast<double>(nq);
+                row.qps = static_cast<double>(nq) / median.first;
+                row.p99_us = bench::summarize_latencies(median.second).p99_us;
+                row.index_bytes = systems[s].bytes;
+                sweep.output.emit(row);
+                std::fprintf(sweep.log, "  %-14s hnsw %-40s ef=%-5zu recall@10 %.4f  %8.1f us/query (single)\n", row.system.c_str(),
+                             row.build_params.c_str(), ef, row.recall_at_10, row.us_per_query);
+                if (!systems[s].batch) continue;
+                bench::Timer bt;
+                const auto batch = systems[s].batch(sweep.queries, ef, sweep.threads);
+                sweep.output.emit(bench::batch_row(row, bench::recall_at_k(batch, sweep.truth, k10), bt.seconds(), nq, sweep.threads));
+            }
+        }
+    }
+};
+
+void run_hnsw(const bench::Arguments& args, const DenseMatrix<float>& base, Metric metric, const Sweep& sweep) {
+    const HnswRows rows{sweep, as_sizes(args.get_list("--hnsw-ef"))};
+    std::vector<std::size_t> ms = as_sizes(args.get_list("--hnsw-M")), efcs = as_sizes(args.get_list("--hnsw-efc"));
+    if (ms.empty()) ms = {16};
+    if (efcs.empty()) efcs = {200};
+    std::vector<std::string> storages;
+    for (std::string list = args.get("--hnsw-storage", "f32"); !list.empty();) {
+        const auto comma = list.find(',');
+        storages.push_back(list.substr(0, comma));
+        list = comma == std::string::npos ? "" : list.substr(comma + 1);
+    }
+    const std::size_t threads = detail::resolve_threads(static_cast<std::size_t>(args.get_int("--build-threads", 0)));
+    const std::size_t k = sweep.k;
+    for (std::size_t m : ms) {
+        for (std::size_t efc : efcs) {
+            std::vector<std::unique_ptr<HnswIndex>> indexes;
+            std::vector<HnswRows::System> systems;
+            for (const std::string& storage : storages) {
+                bench::Timer bt;
+                indexes.push_back(std::make_unique<HnswIndex>(HnswIndex::build(base.view(), metric, hnsw_params(storage, m, efc, threads))));
+                const HnswIndex* index = indexes.back().get();
+                char bp[160];
+                std::snprintf(bp, sizeof bp, "M=%zu;efc=%zu;storage=%s;threads=%zu;B/vec=%.1f", m, efc, storage.c_str(), threads, index->bytes_per_vector());
+                systems.push_back({"sparsedense", bp, bt.seconds(), static_cast<double>(index->memory_bytes()),
+                                   [index, k](std::span<const float> q, std::size_t ef) { return index->search(q, k, {.ef = ef}); },
+                                   [index, k](DenseMatrixView<const float> qs, std::size_t ef, std::size_t t) { return index->search_batch(qs, k, {.ef = ef}, t); }});
+            }
+#if defined(SPARSEDENSE_HAVE_HNSWLIB)
+            std::unique_ptr<bench::HnswlibPeer> peer;
+            if (args.get("--peer") == "hnswlib") {
+                bench::Timer bt;
+                peer = std::make_unique<bench::HnswlibPeer>(base.view(), metric, m, efc, threads);
+                char bp[160];
+                std::snprintf(bp, sizeof bp, "M=%zu;efc=%zu;storage=f32;threads=%zu;B/vec=%.1f", m, efc, threads, peer->bytes_per_vector());
+                bench::HnswlibPeer* p = peer.get();
+                systems.push_back({"hnswlib-0.6.2", bp, bt.seconds(), p->bytes_per_vector() * static_cast<double>(base.rows()),
+                                   [p, k](std::span<const float> q, std::size_t ef) { return p->search(q, k, ef); }, nullptr});
+            }
+#else
+            if (args.has("--peer")) std::fprintf(stderr, "dense_bench: built without hnswlib (libhnswlib-dev not found): --peer ignored\n");
+#endif
+            rows.run(systems);
+        }
+    }
+}
+
 /// The closing line: the flat scan's latency and, per recall target, the fastest approximate row reaching it.
 void print_summary(const bench::ResultTable& table) {
     double flat_us = 0;
@@ -377,8 +495,9 @@ int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
                            "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads",
-                           "--filter-selectivity", "--exact-scan-fraction"},
-                          {"--csv", "--opq", "--no-flat"}, kUsage);
+                           "--filter-selectivity", "--exact-scan-fraction",
+                           "--hnsw-ef", "--hnsw-M", "--hnsw-efc", "--hnsw-storage", "--peer"},
+                          {"--csv", "--opq", "--no-flat", "--no-ivf"}, kUsage);
     try {
         const bool csv = args.has("--csv");
         std::FILE* log = csv ? stderr : stdout;  // progress: beside the table, or out of the way of the CSV
@@ -453,7 +572,7 @@ int main(int argc, char** argv) {
         if (refines.empty()) refines = {4, 16};
         const VectorEncoding enc = parse_vector_encoding(args.get("--refine-encoding", "f16"));
 
-        for (std::size_t nlist : nlists) {
+        for (std::size_t nlist : args.has("--no-ivf") ? std::vector<std::size_t>{} : nlists) {
             for (std::size_t nbits : nbits_list) {
                 std::vector<std::size_t> mlist = ms;
                 if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
@@ -469,6 +588,7 @@ int main(int argc, char** argv) {
                 }
             }
         }
+        if (args.has("--hnsw-ef")) run_hnsw(args, base, metric, sweep);
         if (!csv) {
             table.print_table();
             print_summary(table);
