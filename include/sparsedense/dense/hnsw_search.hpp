@@ -80,7 +80,9 @@ HnswCandidate greedy_closest(const HnswGraph& g, const Dist& dist, HnswCandidate
                              std::vector<std::uint32_t>& copy) {
     for (bool changed = true; changed;) {
         changed = false;
-        for (std::uint32_t v : read_links<Locked>(g, cur.id, level, locks, copy)) {
+        const auto links = read_links<Locked>(g, cur.id, level, locks, copy);
+        for (std::uint32_t v : links) dist.prefetch(v);
+        for (std::uint32_t v : links) {
             const float d = dist(v);
             if (d < cur.dist) {
                 cur = {d, v};
