@@ -135,7 +135,8 @@ public:
     [[nodiscard]] double bytes_per_vector() const noexcept { return size() ? static_cast<double>(memory_bytes()) / static_cast<double>(size()) : 0.0; }
 
     /// Adds vectors and returns their ids: deleted slots are reused first (lowest id first), then ids continue from
-    /// size(). Every value is validated first, so a rejected batch leaves the index unchanged.
+    /// size(). Every value is validated first, so a rejected batch leaves the index unchanged. Searches on other
+    /// threads wait while it links the vectors; params.progress is called under that lock (it must not use the index).
     std::vector<std::uint32_t> add(DenseMatrixView<const float> vectors);
     std::vector<std::uint32_t> add(std::span<const float> values) { return add(DenseMatrixView<const float>::from_span(values, dim_)); }
 
