@@ -31,6 +31,7 @@
 #include "sparsedense/io/csr_file.hpp"
 #include "sparsedense/io/vecs_file.hpp"
 #include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/clustered_tuning.hpp"
 #include "sparsedense/sparse/inverted_index.hpp"
 
 using namespace sparsedense;
@@ -44,6 +45,8 @@ const char* usage =
     "                    [--lambda L[,L..]] [--centroid-fraction F[,F..]] [--alpha A[,A..]] [--forward f16|u8|f32]\n"
     "                    [--global-threshold] [--max-fraction X] [--knn D] [--query-cut Q[,Q..]] [--heap-factor H[,H..]]\n"
     "                    [--query-mass M[,M..] (query-term selection by mass; default 1 = fixed cut)]\n"
+    "                    [--tune R[,R..] (run tune() for these recall targets: parameters chosen on half the queries,\n"
+    "                     recall and latency measured on the other half; then exit)]\n"
     "                    [--cpu-time (single-query latency = thread CPU time; for a shared machine)]\n"
     "                    [--targets R[,R..] (recall targets of the frontier table; default 0.9,0.95,0.99)]\n"
     "                    [--summary-terms S (cap on block summary size; default 0 = none)]\n"
@@ -190,6 +193,78 @@ std::vector<double> list_or(const Arguments& args, const std::string& name, std:
     return v.empty() ? fallback : v;
 }
 
+/// search_batch on `threads` threads against one thread: wall-clock seconds and process CPU seconds of each (the
+/// medians of `repeat` interleaved 1/N pairs). On a machine shared with other jobs the wall-clock ratio is capped by the
+/// cores we get; threads x cpu_1 / cpu_n is the speed-up the threads would give with cores of their own (it still
+/// counts what they cost each other through shared caches and memory).
+struct BatchScaling {
+    double wall_1 = 0, wall_n = 0, cpu_1 = 0, cpu_n = 0;
+    std::vector<SearchResults<>> results;
+};
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+template <class Batch>
+BatchScaling measure_batch_scaling(std::size_t, std::size_t threads, std::size_t repeat, Batch&& batch) {
+    std::vector<double> w1, wn, c1, cn;
+    BatchScaling s;
+    auto run = [&](std::size_t t, std::vector<double>& wall, std::vector<double>& cpu) {
+        const double c0 = process_cpu_seconds();
+        Timer timer;
+        s.results = batch(t);
+        wall.push_back(timer.seconds());
+        cpu.push_back(process_cpu_seconds() - c0);
+    };
+    for (std::size_t r = 0; r < std::max<std::size_t>(repeat, 1); ++r) {
+        run(1, w1, c1);
+        run(threads, wn, cn);
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    s.wall_1 = median(w1), s.wall_n = median(wn), s.cpu_1 = median(c1), s.cpu_n = median(cn);
+    return s;
+}
+
+/// --tune: tune() per target; the chosen parameters' recall and latency on the held-out half, against exact TAAT on
+/// the same queries (one query at a time, medians of `repeat` interleaved passes).
+void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, const std::vector<double>& targets, const std::vector<double>& masses, std::size_t threads,
+                std::size_t repeat, const InvertedIndex& exact, std::FILE* log) {
+    std::printf("%-7s %-8s %-10s %-10s %-11s %-13s %-15s %-12s %-13s %-9s %-8s\n", "target", "lambda", "query_cut", "query_mass", "heap_factor", "tuning_recall",
+                "held_out_recall", "build_s", "held_out_us", "taat_us", "ratio");
+    for (double target : targets) {
+        ClusteredTuningParams tp;
+        tp.threads = threads;
+        tp.query_masses = masses;
+        Timer tt;
+        const auto r = tune(corpus, queries, target, tp);
+        const double tune_s = tt.seconds();
+        Timer bt;
+        const auto index = ClusteredInvertedIndex::build(corpus, r.build);
+        const double build_s = bt.seconds();
+        const auto& rows = r.held_out_rows;
+        std::vector<double> ours, taat;
+        SearchResults<> out;
+        for (std::size_t rep = 0; rep < std::max<std::size_t>(repeat, 1); ++rep) {  // interleaved: ours, exact, ours, exact
+            double t0 = now_us();
+            for (std::size_t q : rows) index.search_into(queries.row(q), 10, out, r.search);
+            ours.push_back((now_us() - t0) / static_cast<double>(rows.size()));
+            t0 = now_us();
+            for (std::size_t q : rows) exact.search_into(queries.row(q), 10, out, {ExactAlgorithm::term_at_a_time});
+            taat.push_back((now_us() - t0) / static_cast<double>(rows.size()));
+        }
+        std::sort(ours.begin(), ours.end());
+        std::sort(taat.begin(), taat.end());
+        const double o = ours[ours.size() / 2], e = taat[taat.size() / 2];
+        std::printf("%-7.2f %-8zu %-10zu %-10g %-11g %-13.4f %-15.4f %-12.2f %-13.1f %-9.1f %.3fx\n", target, r.build.lambda, r.search.query_cut, r.search.query_mass,
+                    static_cast<double>(r.search.heap_factor), r.tuning_recall, r.held_out_recall, build_s, o, e, o / e);
+        std::fprintf(log, "  (tune took %.1f s, %zu grid points, %s)\n", tune_s, r.grid.size(), r.reached ? "target reached" : "target NOT reached");
+    }
+}
+
 /// The frontier table: per recall target, the fastest clustered row reaching it, with the exact term-at-a-time
 /// latency of the same run and the ratio (taat_us = 0 when TAAT was not run).
 void print_frontier(std::FILE* out, const std::vector<ResultRow>& rows, const std::vector<double>& targets, double taat_us) {
@@ -216,7 +291,7 @@ int main(int argc, char** argv) {
                    {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
                     "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
                     "--exact-algorithms", "--max-queries", "--seed", "--summary-terms", "--traversal", "--filter-selectivity",
-                    "--exact-scan-fraction", "--query-mass", "--targets"},
+                    "--exact-scan-fraction", "--query-mass", "--targets", "--tune"},
                    {"--csv", "--global-threshold", "--cpu-time"}, usage);
     g_cpu_time = args.has("--cpu-time");
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
@@ -350,6 +425,10 @@ int main(int argc, char** argv) {
             emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
         }
 
+        if (args.has("--tune")) {
+            run_tuning(corpus, queries, args.get_list("--tune"), list_or(args, "--query-mass", {1.0}), threads, repeat, exact, log);
+            return 0;
+        }
         // ---------------- clustered index: every build configuration x every search configuration
         const auto lambdas = list_or(args, "--lambda", {corpus.rows() >= 500000 ? 1000.0 : corpus.rows() >= 100000 ? 500.0 : 200.0});
         const auto fractions = list_or(args, "--centroid-fraction", {0.3});
@@ -441,10 +520,11 @@ int main(int argc, char** argv) {
                             emit_row(table, row, csv, filter_column);
                             frontier_rows.push_back(row);
                             if (threads > 1) {
-                                Timer t;
-                                const auto results = index.search_batch(queries, k, sp, threads);
-                                const double seconds = t.seconds();
-                                emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
+                                const auto scaling = measure_batch_scaling(nq, threads, repeat, [&](std::size_t t) { return index.search_batch(queries, k, sp, t); });
+                                emit_row(table, batch_row(row, recall_at_k(scaling.results, truth.view(), rk), scaling.wall_n, nq, threads), csv, filter_column);
+                                std::fprintf(log, "  batch on %zu threads vs 1: wall-clock %.2fx, CPU-time %.2fx (%.1f vs %.1f us of CPU per query)\n", threads,
+                                             scaling.wall_1 / scaling.wall_n, static_cast<double>(threads) * scaling.cpu_1 / scaling.cpu_n,
+                                             scaling.cpu_n * 1e6 / static_cast<double>(nq), scaling.cpu_1 * 1e6 / static_cast<double>(nq));
                             }
                             for (const auto& fc : filter_cases)
                                 for (double scan : scan_fractions) {

@@ -54,6 +54,7 @@ struct ClusteredTuningParams {
     std::size_t corpus_size = 0;         ///< the full corpus size when `docs` is a sample (0 = docs is the corpus)
     std::vector<std::size_t> query_cuts = {3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32};
     std::vector<float> heap_factors = {1.0f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f};
+    std::vector<double> query_masses = {1.0};  ///< query-term selection by mass (e.g. {1.0, 0.5}: twice the grid)
     std::size_t max_rebuilds = 2;        ///< lambda x1.5 per rebuild while no grid point reaches the target
     std::uint64_t seed = 7;              ///< the split of the queries into tuning / held-out halves
     double confidence = 2.0;             ///< a point qualifies when tuning recall - confidence x standard error >= target
@@ -67,6 +68,7 @@ struct ClusteredTuningParams {
 /// One evaluated grid point (on the tuning half).
 struct ClusteredTuningPoint {
     std::size_t lambda = 0, query_cut = 0;
+    double query_mass = 1.0;
     float heap_factor = 0;
     double recall = 0;       ///< mean recall@k over the tuning half
     double std_error = 0;    ///< standard error of that mean
@@ -113,6 +115,7 @@ inline ClusteredTuningPoint evaluate_point(const ClusteredInvertedIndex& index, 
     const double n = static_cast<double>(std::max<std::size_t>(rows.size(), 1));
     ClusteredTuningPoint p;
     p.query_cut = sp.query_cut;
+    p.query_mass = sp.query_mass;
     p.heap_factor = sp.heap_factor;
     p.recall = sum / n;
     p.std_error = n > 1 ? std::sqrt(std::max(0.0, (sum_sq / n - p.recall * p.recall) / (n - 1))) : 0.0;
@@ -126,7 +129,8 @@ inline void check_tuning_input(CsrMatrixView<float> docs, CsrMatrixView<float> q
     if (tp.k == 0) raise(ErrorKind::invalid_argument, "tune: k must be > 0");
     if (queries.rows() < 2) raise(ErrorKind::invalid_argument, "tune: needs at least 2 queries (a tuning and a held-out half), got ", queries.rows());
     if (docs.rows() == 0) raise(ErrorKind::invalid_argument, "tune: the document sample is empty");
-    if (tp.query_cuts.empty() || tp.heap_factors.empty()) raise(ErrorKind::invalid_argument, "tune: empty query_cuts or heap_factors grid");
+    if (tp.query_cuts.empty() || tp.heap_factors.empty() || tp.query_masses.empty())
+        raise(ErrorKind::invalid_argument, "tune: empty query_cuts, query_masses or heap_factors grid");
     if (tp.corpus_size != 0 && tp.corpus_size < docs.rows())
         raise(ErrorKind::invalid_argument, "tune: corpus_size ", tp.corpus_size, " is smaller than the sample (", docs.rows(), " documents)");
 }
@@ -173,10 +177,12 @@ inline ClusteredTuningResult tune(const CsrMatrixView<float>& docs, const CsrMat
         index = ClusteredInvertedIndex::build(docs, bp);
         const std::size_t first = result.grid.size();
         for (std::size_t qc : tp.query_cuts)
+            for (double qm : tp.query_masses)
             for (float hf : tp.heap_factors) {
                 ClusteredInvertedIndexSearchParams sp;
                 sp.knn = tp.build.knn;
                 sp.query_cut = qc;
+                sp.query_mass = qm;
                 sp.heap_factor = hf;
                 auto p = detail::evaluate_point(index, queries, tuning, tuning_truth, tp.k, sp, tp);
                 p.lambda = bp.lambda;
@@ -193,6 +199,7 @@ inline ClusteredTuningResult tune(const CsrMatrixView<float>& docs, const CsrMat
     }
     const auto& best = result.grid[chosen];
     result.search.query_cut = best.query_cut;
+    result.search.query_mass = best.query_mass;
     result.search.heap_factor = best.heap_factor;
     result.search.knn = tp.build.knn;
     result.tuning_recall = best.recall;
