@@ -430,7 +430,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         // ---------------- clustered index: every build configuration x every search configuration
-        const auto lambdas = list_or(args, "--lambda", {corpus.rows() >= 500000 ? 1000.0 : corpus.rows() >= 100000 ? 500.0 : 200.0});
+        const auto lambdas = list_or(args, "--lambda", {static_cast<double>(default_lambda(corpus.rows()))});  // 1.3 sqrt(n)
         const auto fractions = list_or(args, "--centroid-fraction", {0.3});
         const auto alphas = list_or(args, "--alpha", {0.5});
         // the default grid covers recall 0.90 to 0.99 on SPLADE-like data (docs/sparse.md, "High-recall regime")

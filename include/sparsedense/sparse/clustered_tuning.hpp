@@ -14,8 +14,9 @@
 // reaches the target, lambda is raised (x1.5) and the grid is run again, up to max_rebuilds times.
 //
 // Cost is a work model, not a clock: a point's cost per query is summary_entry_ns x summary entries read +
-// document_ns x documents scored + list_ns x lists visited (ClusteredSearchStatistics), with constants fitted on
-// splade-beir on this project's machine (docs/sparse.md, "Where the time goes at recall 0.99"). It is deterministic
+// document_ns x documents scored + block_ns x block summaries scored (ClusteredSearchStatistics), with constants
+// fitted by least squares on 216 splade-beir configurations on this project's machine (6% rms error; docs/sparse.md,
+// "Where the time goes at recall 0.99"). It is deterministic
 // (the same sample gives the same answer under any load), and the two terms it weighs, sequential summary bytes
 // against random forward-index reads, keep their ratio across x86 servers far better than absolute times do.
 //
@@ -60,9 +61,9 @@ struct ClusteredTuningParams {
     double confidence = 2.0;             ///< a point qualifies when tuning recall - confidence x standard error >= target
     std::size_t threads = 0;             ///< build and evaluation workers, 0 = all cores
     // the work model (ns per unit; docs/sparse.md)
-    double summary_entry_ns = 1.1;
+    double summary_entry_ns = 0.8;
     double document_ns = 105.0;
-    double list_ns = 150.0;
+    double block_ns = 28.0;
 };
 
 /// One evaluated grid point (on the tuning half).
@@ -120,7 +121,7 @@ inline ClusteredTuningPoint evaluate_point(const ClusteredInvertedIndex& index, 
     p.recall = sum / n;
     p.std_error = n > 1 ? std::sqrt(std::max(0.0, (sum_sq / n - p.recall * p.recall) / (n - 1))) : 0.0;
     p.cost_ns = (tp.summary_entry_ns * static_cast<double>(stats.summary_entries) + tp.document_ns * static_cast<double>(stats.documents_scored) +
-                 tp.list_ns * static_cast<double>(stats.lists)) / n;
+                 tp.block_ns * static_cast<double>(stats.blocks_considered)) / n;
     return p;
 }
 
