@@ -3,6 +3,7 @@
 // the choice is the cheapest qualifying grid point, and bad input throws.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <set>
 
 #include "sparse_bench_data.hpp"
@@ -101,4 +102,51 @@ TEST_CASE("clustered tuning: bad input throws Error", "[sparse][clustered][tunin
     ClusteredTuningParams empty_grid;
     empty_grid.query_cuts.clear();
     CHECK_THROWS_AS(tune(d.docs, d.queries, 0.9, empty_grid), Error);
+}
+
+TEST_CASE("clustered index: query_mass visits the heaviest terms holding that share of the query weight", "[sparse][clustered]") {
+    // 8 terms, every document holds all of them: every query term has a non-empty list
+    CsrMatrix<float> docs(8);
+    for (std::uint32_t d = 0; d < 50; ++d) {
+        const std::uint32_t ids[] = {0, 1, 2, 3, 4, 5, 6, 7};
+        float values[8];
+        for (std::uint32_t t = 0; t < 8; ++t) values[t] = 0.1f + static_cast<float>((d * 7 + t * 3) % 11);
+        docs.push_back(SparseVectorView<float>{ids, values});
+    }
+    const auto index = ClusteredInvertedIndex::build(docs, {.lambda = 100});
+    // weights 8, 4, 2, 1, 0.5, 0.25 (total 15.75): the heaviest holding >= 50% is 1 term, >= 75% two, >= 85% three, >= 90% four
+    const std::uint32_t ids[] = {0, 2, 3, 5, 6, 7};
+    const float values[] = {0.5f, 8.0f, 1.0f, 4.0f, 0.25f, 2.0f};
+    const SparseVectorView<float> query{ids, values};
+    auto lists_visited = [&](double mass, std::size_t cut) {
+        ClusteredSearchStatistics stats;
+        ClusteredInvertedIndexSearchParams sp;
+        sp.query_cut = cut;
+        sp.query_mass = mass;
+        sp.statistics = &stats;
+        (void)index.search(query, 5, sp);
+        return stats.lists;
+    };
+    CHECK(lists_visited(1.0, 6) == 6);
+    CHECK(lists_visited(0.5, 6) == 1);
+    CHECK(lists_visited(0.75, 6) == 2);
+    CHECK(lists_visited(0.85, 6) == 3);
+    CHECK(lists_visited(0.9, 6) == 4);
+    CHECK(lists_visited(0.99, 6) == 6);
+    CHECK(lists_visited(0.99, 4) == 4);  // query_cut stays the cap
+    // every list visited and heap_factor 0: exact, as with a fixed cut
+    ClusteredInvertedIndexSearchParams all;
+    all.query_cut = 6;
+    all.query_mass = 0.999;
+    all.heap_factor = 0.0f;
+    const auto got = index.search(query, 5, all);
+    const auto want = index.search_exact(query, 5);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].id == want[i].id);
+    for (double bad : {0.0, -0.5, 1.5, std::nan("")}) {
+        ClusteredInvertedIndexSearchParams sp;
+        sp.query_mass = bad;
+        CHECK_THROWS_AS(index.search(query, 5, sp), Error);
+    }
+    CHECK(index.search(query, 5).size() == 5);  // still usable
 }
