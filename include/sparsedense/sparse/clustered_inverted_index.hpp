@@ -353,6 +353,7 @@ inline void ClusteredInvertedIndex::select_terms(const query_type& query, std::s
     if (mass >= 1.0) return;
     double total = 0.0;
     for (std::size_t i = 0; i < query.size(); ++i) total += std::max(0.0f, query.values[i]);
+    if (!(total > 0.0)) return;  // no positive weight: the fixed cut
     double acc = 0.0;
     for (std::size_t i = 0; i < cut; ++i) {
         acc += std::max(0.0f, query.values[selected[i]]);
