@@ -11,6 +11,10 @@
 // recall@10 against the exact top-10 among the accepted documents (brute force), latency; the CSV then gains a last
 // column, filter_selectivity (empty on unfiltered rows). --exact-scan-fraction sweeps the plan threshold
 // (ClusteredInvertedIndexSearchParams::exact_scan_fraction; 0 = always traverse, 1 = always scan when filtered).
+// The default grid covers recall 0.90-0.99 on SPLADE data; after the rows, a frontier table gives per recall target
+// (--targets) the fastest clustered row reaching it and its ratio to exact TAAT of the same run. --cpu-time measures
+// single-query latency as thread CPU time (for a shared machine); --tune R,.. runs tune() (clustered_tuning.hpp)
+// instead of the grid and reports the held-out half's recall and latency.
 //
 // Examples:
 //   sparse_bench                                   (synthetic 50,000 docs, 500 queries; about a minute)
@@ -18,6 +22,8 @@
 //                --ground-truth ../shared/data/splade-beir/gt_top100.ivecs
 //   sparse_bench --synthetic-docs 1000000 --lambda 2000 --query-cut 8,10 --heap-factor 0.8,0.9
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <random>
 #include <sstream>
@@ -29,6 +35,7 @@
 #include "sparsedense/io/csr_file.hpp"
 #include "sparsedense/io/vecs_file.hpp"
 #include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/clustered_tuning.hpp"
 #include "sparsedense/sparse/inverted_index.hpp"
 
 using namespace sparsedense;
@@ -41,6 +48,11 @@ const char* usage =
     "                    [--synthetic-queries N] [--k 10] [--threads 1] [--repeat 1] [--csv]\n"
     "                    [--lambda L[,L..]] [--centroid-fraction F[,F..]] [--alpha A[,A..]] [--forward f16|u8|f32]\n"
     "                    [--global-threshold] [--max-fraction X] [--knn D] [--query-cut Q[,Q..]] [--heap-factor H[,H..]]\n"
+    "                    [--query-mass M[,M..] (query-term selection by mass; default 1 = fixed cut)]\n"
+    "                    [--tune R[,R..] (run tune() for these recall targets: parameters chosen on half the queries,\n"
+    "                     recall and latency measured on the other half; then exit)]\n"
+    "                    [--cpu-time (single-query latency = thread CPU time; for a shared machine)]\n"
+    "                    [--targets R[,R..] (recall targets of the frontier table; default 0.9,0.95,0.99)]\n"
     "                    [--summary-terms S (cap on block summary size; default 0 = none)]\n"
     "                    [--exact-algorithms taat,maxscore,bmw,daat] [--max-queries N]\n"
     "                    [--traversal best-first,first-list-sorted,list-by-list]\n"
@@ -69,6 +81,16 @@ struct Timing {
 
 /// One query at a time on this thread: a warm-up, then `repeat` timed passes over all queries; the figures are those
 /// of the median pass (by total time), as the peer harness (bench/peers) reports its peers.
+/// --cpu-time: single-query latencies are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time, so that
+/// other jobs on a shared machine do not add their time slices to ours (cache sharing still does).
+bool g_cpu_time = false;
+double now_us() {
+    if (!g_cpu_time) return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) * 1e-3;
+}
+
 template <class SearchFn>
 Timing time_single(std::size_t nq, std::size_t repeat, SearchFn&& search) {
     std::vector<SearchResults<>> results(nq);
@@ -76,13 +98,13 @@ Timing time_single(std::size_t nq, std::size_t repeat, SearchFn&& search) {
     std::vector<std::pair<double, std::vector<double>>> passes;  // (seconds, per-query microseconds)
     for (std::size_t r = 0; r < std::max<std::size_t>(repeat, 1); ++r) {
         std::vector<double> us(nq);
-        Timer total;
+        const double pass_start = now_us();
         for (std::size_t q = 0; q < nq; ++q) {
-            Timer t;
+            const double t0 = now_us();
             search(q, results[q]);
-            us[q] = t.microseconds();
+            us[q] = now_us() - t0;
         }
-        passes.emplace_back(total.seconds(), std::move(us));
+        passes.emplace_back((now_us() - pass_start) * 1e-6, std::move(us));
     }
     const auto& median = bench::median_pass(passes);
     Timing timing;
@@ -175,6 +197,97 @@ std::vector<double> list_or(const Arguments& args, const std::string& name, std:
     return v.empty() ? fallback : v;
 }
 
+/// search_batch on `threads` threads against one thread: wall-clock seconds and process CPU seconds of each (the
+/// medians of `repeat` interleaved 1/N pairs). On a machine shared with other jobs the wall-clock ratio is capped by the
+/// cores we get; threads x cpu_1 / cpu_n is the speed-up the threads would give with cores of their own (it still
+/// counts what they cost each other through shared caches and memory).
+struct BatchScaling {
+    double wall_1 = 0, wall_n = 0, cpu_1 = 0, cpu_n = 0;
+    std::vector<SearchResults<>> results;
+};
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+template <class Batch>
+BatchScaling measure_batch_scaling(std::size_t threads, std::size_t repeat, Batch&& batch) {
+    std::vector<double> w1, wn, c1, cn;
+    BatchScaling s;
+    auto run = [&](std::size_t t, std::vector<double>& wall, std::vector<double>& cpu) {
+        const double c0 = process_cpu_seconds();
+        Timer timer;
+        s.results = batch(t);
+        wall.push_back(timer.seconds());
+        cpu.push_back(process_cpu_seconds() - c0);
+    };
+    for (std::size_t r = 0; r < std::max<std::size_t>(repeat, 1); ++r) {
+        run(1, w1, c1);
+        run(threads, wn, cn);
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    s.wall_1 = median(w1), s.wall_n = median(wn), s.cpu_1 = median(c1), s.cpu_n = median(cn);
+    return s;
+}
+
+/// --tune: tune() per target; the chosen parameters' recall and latency on the held-out half, against exact TAAT on
+/// the same queries (one query at a time, medians of `repeat` interleaved passes).
+void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, const std::vector<double>& targets, const std::vector<double>& masses, std::size_t threads,
+                std::size_t repeat, const InvertedIndex& exact, std::FILE* log) {
+    std::printf("%-7s %-8s %-10s %-10s %-11s %-13s %-15s %-12s %-13s %-9s %-8s\n", "target", "lambda", "query_cut", "query_mass", "heap_factor", "tuning_recall",
+                "held_out_recall", "build_s", "held_out_us", "taat_us", "ratio");
+    for (double target : targets) {
+        ClusteredTuningParams tp;
+        tp.threads = threads;
+        tp.query_masses = masses;
+        Timer tt;
+        const auto r = tune(corpus, queries, target, tp);
+        const double tune_s = tt.seconds();
+        Timer bt;
+        const auto index = ClusteredInvertedIndex::build(corpus, r.build);
+        const double build_s = bt.seconds();
+        const auto& rows = r.held_out_rows;
+        std::vector<double> ours, taat;
+        SearchResults<> out;
+        for (std::size_t rep = 0; rep < std::max<std::size_t>(repeat, 1); ++rep) {  // interleaved: ours, exact, ours, exact
+            double t0 = now_us();
+            for (std::size_t q : rows) index.search_into(queries.row(q), 10, out, r.search);
+            ours.push_back((now_us() - t0) / static_cast<double>(rows.size()));
+            t0 = now_us();
+            for (std::size_t q : rows) exact.search_into(queries.row(q), 10, out, {ExactAlgorithm::term_at_a_time});
+            taat.push_back((now_us() - t0) / static_cast<double>(rows.size()));
+        }
+        std::sort(ours.begin(), ours.end());
+        std::sort(taat.begin(), taat.end());
+        const double o = ours[ours.size() / 2], e = taat[taat.size() / 2];
+        std::printf("%-7.2f %-8zu %-10zu %-10g %-11g %-13.4f %-15.4f %-12.2f %-13.1f %-9.1f %.3fx\n", target, r.build.lambda, r.search.query_cut, r.search.query_mass,
+                    static_cast<double>(r.search.heap_factor), r.tuning_recall, r.held_out_recall, build_s, o, e, o / e);
+        std::fprintf(log, "  (tune took %.1f s, %zu grid points, %s)\n", tune_s, r.grid.size(), r.reached ? "target reached" : "target NOT reached");
+    }
+}
+
+/// The frontier table: per recall target, the fastest clustered row reaching it, with the exact term-at-a-time
+/// latency of the same run and the ratio (taat_us = 0 when TAAT was not run).
+void print_frontier(std::FILE* out, const std::vector<ResultRow>& rows, const std::vector<double>& targets, double taat_us) {
+    std::fprintf(out, "\nfrontier (fastest clustered row per recall@10 target, one query at a time; exact TAAT of this run: %.1f us)\n", taat_us);
+    std::fprintf(out, "%-8s %-44s %-44s %9s %10s %9s\n", "target", "build_params", "search_params", "recall", "us/query", "vs TAAT");
+    for (double target : targets) {
+        const ResultRow* best = nullptr;
+        for (const auto& r : rows)
+            if (r.recall_at_10 >= target && (!best || r.us_per_query < best->us_per_query)) best = &r;
+        if (!best) {
+            std::fprintf(out, "%-8.2f not reached by the grid\n", target);
+            continue;
+        }
+        std::fprintf(out, "%-8.2f %-44s %-44s %9.4f %10.1f %8.3fx\n", target, best->build_params.c_str(), best->search_params.c_str(),
+                     best->recall_at_10, best->us_per_query, taat_us > 0 ? best->us_per_query / taat_us : 0.0);
+    }
+    std::fprintf(out, "\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,8 +295,9 @@ int main(int argc, char** argv) {
                    {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
                     "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
                     "--exact-algorithms", "--max-queries", "--seed", "--summary-terms", "--traversal", "--filter-selectivity",
-                    "--exact-scan-fraction"},
-                   {"--csv", "--global-threshold"}, usage);
+                    "--exact-scan-fraction", "--query-mass", "--targets", "--tune"},
+                   {"--csv", "--global-threshold", "--cpu-time"}, usage);
+    g_cpu_time = args.has("--cpu-time");
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
     try {
         const bool csv = args.has("--csv");
@@ -282,7 +396,7 @@ int main(int argc, char** argv) {
             if (has("bmw")) exact_runs.push_back({"exact-bmw", ExactAlgorithm::block_max_wand});
             if (has("daat")) exact_runs.push_back({"exact-daat", ExactAlgorithm::document_at_a_time});
         }
-        double best_exact_us = 0;
+        double best_exact_us = 0, taat_us = 0;
         std::string best_exact_name;
         for (const auto& run : exact_runs) {
             // the slow exhaustive merge runs on at most 200 queries
@@ -295,6 +409,7 @@ int main(int argc, char** argv) {
             row.build_s = exact_build;
             timing.fill(row, truth.view(), rk);
             row.index_bytes = static_cast<double>(exact.memory_bytes());
+            if (run.algo == ExactAlgorithm::term_at_a_time) taat_us = row.us_per_query;
             if (best_exact_name.empty() || row.us_per_query < best_exact_us) {
                 best_exact_us = row.us_per_query;
                 best_exact_name = run.name;
@@ -314,12 +429,20 @@ int main(int argc, char** argv) {
             emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
         }
 
+        if (args.has("--tune")) {
+            run_tuning(corpus, queries, args.get_list("--tune"), list_or(args, "--query-mass", {1.0}), threads, repeat, exact, log);
+            return 0;
+        }
         // ---------------- clustered index: every build configuration x every search configuration
-        const auto lambdas = list_or(args, "--lambda", {corpus.rows() >= 500000 ? 1000.0 : corpus.rows() >= 100000 ? 500.0 : 200.0});
+        const auto lambdas = list_or(args, "--lambda", {static_cast<double>(default_lambda(corpus.rows()))});  // 1.3 sqrt(n)
         const auto fractions = list_or(args, "--centroid-fraction", {0.3});
         const auto alphas = list_or(args, "--alpha", {0.5});
-        const auto cuts = list_or(args, "--query-cut", {5, 6, 7, 8, 10});
-        const auto factors = list_or(args, "--heap-factor", {1.0, 0.9, 0.8, 0.7});
+        // the default grid covers recall 0.90 to 0.99 on SPLADE-like data (docs/sparse.md, "High-recall regime")
+        const auto cuts = list_or(args, "--query-cut", {5, 6, 8, 10, 12, 16});
+        const auto factors = list_or(args, "--heap-factor", {1.0, 0.9, 0.8, 0.7, 0.6});
+        const auto masses = list_or(args, "--query-mass", {1.0});
+        const auto targets = list_or(args, "--targets", {0.90, 0.95, 0.99});
+        std::vector<ResultRow> frontier_rows;  // unfiltered single-query clustered rows
         const std::string forward = args.get("--forward", "f16");
         WeightPrecision fv = WeightPrecision::f16;
         if (forward == "u8") fv = WeightPrecision::u8;
@@ -366,9 +489,11 @@ int main(int argc, char** argv) {
                                  index.summary_entries());
                     for (const auto& [traversal, traversal_name] : traversals)
                     for (double qc : cuts)
+                        for (double qm : masses)
                         for (double hf : factors) {
                             ClusteredInvertedIndexSearchParams sp;
                             sp.query_cut = static_cast<std::size_t>(qc);
+                            sp.query_mass = qm;
                             sp.heap_factor = static_cast<float>(hf);
                             sp.knn = knn;
                             sp.traversal = traversal;
@@ -379,15 +504,15 @@ int main(int argc, char** argv) {
                                 SearchResults<> scratch;
                                 for (std::size_t q = 0; q < nq; ++q) index.search_into(queries.row(q), k, scratch, counted);
                                 const double per = 1.0 / static_cast<double>(std::max<std::size_t>(nq, 1));
-                                std::fprintf(log, "  query_cut=%g heap_factor=%g traversal=%s: per query %.0f blocks considered, %.0f summary entries, %.0f blocks opened, %.0f documents scored\n",
-                                             qc, hf, traversal_name.c_str(), static_cast<double>(stats.blocks_considered) * per, static_cast<double>(stats.summary_entries) * per,
+                                std::fprintf(log, "  query_cut=%g query_mass=%g heap_factor=%g traversal=%s: per query %.0f blocks considered, %.0f summary entries, %.0f blocks opened, %.0f documents scored\n",
+                                             qc, qm, hf, traversal_name.c_str(), static_cast<double>(stats.blocks_considered) * per, static_cast<double>(stats.summary_entries) * per,
                                              static_cast<double>(stats.blocks_opened) * per, static_cast<double>(stats.documents_scored) * per);
                             }
                             auto timing = time_single(nq, repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, sp); });
                             ResultRow row;
                             row.index = "clustered";
                             row.build_params = bp;
-                            row.search_params = "query_cut=" + fmt(qc) + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "") +
+                            row.search_params = "query_cut=" + fmt(qc) + (qm < 1.0 ? ",query_mass=" + fmt(qm) : "") + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "") +
                                                 (traversals.size() > 1 || traversal != BlockTraversal::best_first ? ",traversal=" + traversal_name : "");
                             row.build_s = build_s;
                             timing.fill(row, truth.view(), rk);
@@ -397,11 +522,13 @@ int main(int argc, char** argv) {
                                 best_clustered = bp + " " + row.search_params;
                             }
                             emit_row(table, row, csv, filter_column);
+                            frontier_rows.push_back(row);
                             if (threads > 1) {
-                                Timer t;
-                                const auto results = index.search_batch(queries, k, sp, threads);
-                                const double seconds = t.seconds();
-                                emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
+                                const auto scaling = measure_batch_scaling(threads, repeat, [&](std::size_t t) { return index.search_batch(queries, k, sp, t); });
+                                emit_row(table, batch_row(row, recall_at_k(scaling.results, truth.view(), rk), scaling.wall_n, nq, threads), csv, filter_column);
+                                std::fprintf(log, "  batch on %zu threads vs 1: wall-clock %.2fx, CPU-time %.2fx (%.1f vs %.1f us of CPU per query)\n", threads,
+                                             scaling.wall_1 / scaling.wall_n, static_cast<double>(threads) * scaling.cpu_1 / scaling.cpu_n,
+                                             scaling.cpu_n * 1e6 / static_cast<double>(nq), scaling.cpu_1 * 1e6 / static_cast<double>(nq));
                             }
                             for (const auto& fc : filter_cases)
                                 for (double scan : scan_fractions) {
@@ -418,6 +545,7 @@ int main(int argc, char** argv) {
                                 }
                         }
                 }
+        print_frontier(csv ? stderr : stdout, frontier_rows, targets, taat_us);
         if (!csv) {
             table.print_table(stdout);
             std::printf("\nbest exact: %s %.1f us/query", best_exact_name.c_str(), best_exact_us);

@@ -57,7 +57,11 @@ struct ClusteredSearchStatistics {
 };
 
 struct ClusteredInvertedIndexSearchParams {
-    std::size_t query_cut = 8;     ///< query terms (largest weights) whose lists are visited
+    std::size_t query_cut = 8;     ///< query terms (largest weights) whose lists are visited (at most)
+    /// Query-term selection by mass: among the query_cut heaviest terms, visit only the heaviest ones whose weights
+    /// sum to at least query_mass x the query's total (positive) weight. 1 = always query_cut terms. A peaked query
+    /// then visits few lists and a flat one up to query_cut (docs/sparse.md, "High-recall regime").
+    double query_mass = 1.0;
     float heap_factor = 0.8f;      ///< open a block when summary score >= heap_factor x k-th best (smaller = more recall)
     std::size_t knn = 0;           ///< graph neighbours of each final hit to score (needs a graph built with knn > 0)
     BlockTraversal traversal = BlockTraversal::best_first;  ///< see BlockTraversal

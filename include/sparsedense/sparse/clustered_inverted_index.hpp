@@ -145,7 +145,7 @@ private:
     void check_query(const query_type& query, std::size_t k) const;
     static void check_search_params(const search_params_type& params);
     static void check_build_params(const build_params_type& params);
-    static void select_terms(const query_type& query, std::size_t cut, std::vector<std::uint32_t>& selected);
+    static void select_terms(const query_type& query, std::size_t cut, double mass, std::vector<std::uint32_t>& selected);
     static std::vector<detail::ClusteredList> cluster_lists(CsrMatrixView<float> docs, std::size_t dim, detail::PrunedLists& kept, ProgressReporter& progress,
                                                             const build_params_type& params, std::size_t threads);
     void adopt_lists(std::vector<detail::ClusteredList>& built);
@@ -326,6 +326,8 @@ inline void ClusteredInvertedIndex::check_search_params(const search_params_type
     if (params.traversal != BlockTraversal::list_by_list && params.traversal != BlockTraversal::first_list_sorted &&
         params.traversal != BlockTraversal::best_first)
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: unknown block traversal");
+    if (!(params.query_mass > 0.0 && params.query_mass <= 1.0))
+        raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: query_mass must be in (0, 1], got ", params.query_mass);
     if (!(params.exact_scan_fraction >= 0.0 && params.exact_scan_fraction <= 1.0))
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: exact_scan_fraction must be in [0, 1], got ", params.exact_scan_fraction);
 }
@@ -340,13 +342,26 @@ inline void ClusteredInvertedIndex::check_query(const query_type& query, std::si
     if (a_.dim == 0 && !query.empty()) raise(ErrorKind::out_of_range, "ClusteredInvertedIndex: the index is empty (dimension 0)");
 }
 
-/// Positions of the `cut` largest query weights (ties by position) into `selected`.
-inline void ClusteredInvertedIndex::select_terms(const query_type& query, std::size_t cut, std::vector<std::uint32_t>& selected) {
+/// Positions of the `cut` largest query weights (ties by position) into `selected`, heaviest first; with mass < 1
+/// only the shortest prefix of them whose weights reach mass x the query's total positive weight.
+inline void ClusteredInvertedIndex::select_terms(const query_type& query, std::size_t cut, double mass, std::vector<std::uint32_t>& selected) {
     selected.clear();
     for (std::size_t i = 0; i < query.size(); ++i) selected.push_back(static_cast<std::uint32_t>(i));
     std::partial_sort(selected.begin(), selected.begin() + static_cast<std::ptrdiff_t>(cut), selected.end(),
                       [&](std::uint32_t a, std::uint32_t b) { return query.values[a] > query.values[b] || (query.values[a] == query.values[b] && a < b); });
     selected.resize(cut);
+    if (mass >= 1.0) return;
+    double total = 0.0;
+    for (std::size_t i = 0; i < query.size(); ++i) total += std::max(0.0f, query.values[i]);
+    if (!(total > 0.0)) return;  // no positive weight: the fixed cut
+    double acc = 0.0;
+    for (std::size_t i = 0; i < cut; ++i) {
+        acc += std::max(0.0f, query.values[selected[i]]);
+        if (acc >= mass * total) {
+            selected.resize(i + 1);
+            return;
+        }
+    }
 }
 
 inline void ClusteredInvertedIndex::search_into(const query_type& query, std::size_t k, SearchResults<id_type>& out, const search_params_type& params,
@@ -365,7 +380,7 @@ inline void ClusteredInvertedIndex::search_into(const query_type& query, std::si
         search.scan_accepted(filter);
         search.finish();
     } else {
-        select_terms(query, cut, s.selected);
+        select_terms(query, cut, params.query_mass, s.selected);
         filter.visit([&](auto accept) {
             detail::ClusteredSearch<decltype(accept)> search(a_, s, params, accept, query);
             search.traverse();
