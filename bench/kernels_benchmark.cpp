@@ -8,12 +8,16 @@
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sparsedense/core/csr_matrix.hpp"
+#include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 #include "sparsedense/simd/sparse_kernels.hpp"
 
@@ -70,6 +74,95 @@ void stream_read(benchmark::State& state) {
     const std::size_t n = dram_bytes / sizeof(float);
     for (auto _ : state) benchmark::DoNotOptimize(stream_sum(p, n));
     state.counters["GB"] = benchmark::Counter(static_cast<double>(dram_bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---- Flat search against the machine's streaming read bandwidth, on the same bytes in the same run.
+// stream_bytes(): a plain integer reduction over a buffer (unaligned 256-bit loads, four accumulators): the
+// bandwidth any scan of those bytes can hope for.
+__attribute__((target("avx2"))) std::uint64_t stream_bytes(const std::uint8_t* p, std::size_t n) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    std::size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        s0 = _mm256_add_epi64(s0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+        s1 = _mm256_add_epi64(s1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+        s2 = _mm256_add_epi64(s2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+        s3 = _mm256_add_epi64(s3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+    }
+    alignas(32) std::uint64_t out[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
+    std::uint64_t t = out[0] + out[1] + out[2] + out[3];
+    for (; i < n; ++i) t += p[i];
+    return t;
+}
+
+double thread_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Seeded uniform [-1, 1) values.
+std::vector<float> random_values(std::size_t n, std::uint64_t seed) {
+    std::vector<float> v(n);
+    std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (auto& f : v) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        f = static_cast<float>(x >> 40) * (2.0f / 16777216.0f) - 1.0f;
+    }
+    return v;
+}
+
+// One FlatIndex at a time (the last shape asked for), built from seeded random rows in chunks.
+const FlatIndex& flat_index(std::size_t n, std::size_t dim, VectorEncoding enc) {
+    static std::unique_ptr<FlatIndex> index;
+    static std::size_t key_n = 0, key_dim = 0;
+    static VectorEncoding key_enc = VectorEncoding::f32;
+    if (!index || key_n != n || key_dim != dim || key_enc != enc) {
+        index.reset();
+        index = std::make_unique<FlatIndex>(dim, Metric::inner_product, enc);
+        constexpr std::size_t chunk = 16384;
+        for (std::size_t first = 0; first < n; first += chunk) {
+            const std::size_t rows = std::min(chunk, n - first);
+            const auto values = random_values(rows * dim, first + 1);
+            index->add(DenseMatrixView<const float>(values.data(), rows, dim));
+        }
+        key_n = n, key_dim = dim, key_enc = enc;
+    }
+    return *index;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Interleaved A/B in one benchmark: each iteration streams the index's stored bytes (A), then runs one top-10
+// search (B, a fresh random query). Counters: median GB/s of each (thread CPU time), and flat / stream.
+void flat_vs_stream(benchmark::State& state, std::size_t n, std::size_t dim, VectorEncoding enc) {
+    const FlatIndex& index = flat_index(n, dim, enc);
+    const auto bytes = index.store().raw_bytes();
+    const double scanned = static_cast<double>(index.memory_bytes());  // values + int8 scales / norms
+    std::vector<std::vector<float>> queries;
+    for (std::uint64_t s = 0; s < 16; ++s) queries.push_back(random_values(dim, 1000 + s));
+    SearchResults<> out;
+    std::vector<double> stream_gbs, flat_gbs, ratio;
+    std::size_t it = 0;
+    for (auto _ : state) {
+        const double t0 = thread_seconds();
+        benchmark::DoNotOptimize(stream_bytes(bytes.data(), bytes.size()));
+        const double t1 = thread_seconds();
+        index.search_into(queries[it++ % queries.size()], 10, out);
+        benchmark::DoNotOptimize(out.data());
+        const double t2 = thread_seconds();
+        stream_gbs.push_back(static_cast<double>(bytes.size()) / (t1 - t0) / 1e9);
+        flat_gbs.push_back(scanned / (t2 - t1) / 1e9);
+        ratio.push_back(flat_gbs.back() / stream_gbs.back());
+    }
+    state.counters["stream_GBps"] = median(stream_gbs);
+    state.counters["flat_GBps"] = median(flat_gbs);
+    state.counters["flat/stream"] = median(ratio);
+    state.counters["flat_us"] = scanned / median(flat_gbs) / 1e3;
+    state.counters["MB"] = scanned / 1e6;
 }
 
 void set_counters(benchmark::State& state, double flops, double bytes) {
@@ -168,6 +261,18 @@ void sparse_sparse(benchmark::State& state, std::size_t na, std::size_t nb) {
 }
 
 void register_all() {
+    struct FlatShape {
+        const char* name;
+        std::size_t n, dim;
+    };
+    // glove-100's shape (331,479 x 100: 132.6 MB f32; its int8 copy, 36 MB, half fits the 32 MiB L3), a 1M x 100
+    // one (400 MB f32, 108 MB int8) and a 768-d one (bge-base's width; 402 MB f32)
+    for (const FlatShape shape : {FlatShape{"glove", 331479, 100}, FlatShape{"n1M_d100", 1000000, 100}, FlatShape{"d768", 131072, 768}})
+        for (const VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::int8_per_vector})
+            benchmark::RegisterBenchmark((std::string("flat_vs_stream/") + shape.name + "/" + vector_encoding_name(enc)).c_str(),
+                                         [=](benchmark::State& s) { flat_vs_stream(s, shape.n, shape.dim, enc); })
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(1.0);
     benchmark::RegisterBenchmark("stream_read/dram/1GiB", stream_read)->Unit(benchmark::kMillisecond)->MinTime(0.5);
     for (SimdLevel level : supported_simd_levels()) {
         const std::string l = simd_level_name(level);

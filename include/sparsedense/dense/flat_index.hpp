@@ -204,7 +204,7 @@ public:
     }
 
 private:
-    static constexpr std::size_t kChunk = 1024;       // rows per single-query chunk (multiple of 4)
+    static constexpr std::size_t kChunk = 4096;       // rows per single-query chunk (multiple of 4)
     static constexpr std::size_t kQueryBlock = 32;    // queries per batch block
     static constexpr std::size_t kRowBlock = 256;     // rows per batch block (multiple of 4)
 

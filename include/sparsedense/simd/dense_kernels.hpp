@@ -5,6 +5,9 @@
 //   dot_many / l2_squared_many  one query against many rows (rows share each query load)
 //   dot_block / l2_squared_block  a block of queries against a block of rows, register-blocked (4x4 on AVX-512),
 //                               the flat-scan kernel for query batches
+//   stream_dot_rows / stream_l2_rows  one query against contiguous rows in address order with software prefetch:
+//                               the out-of-cache flat scan (ScanHint::sequential); same per-row values as dot()
+//   dot_i16_i8_rows             int16 query . int8 rows in integers (vpmaddwd), FlatIndex's int8 storage
 //   dot_i8 / dot_u8 / dot_u8_i8 integer dot products, exact in i32 (VNNI vpdpwssd where the CPU has it)
 // Accumulation is in f32 with several independent accumulators, so results differ from the sequential scalar
 // reference by rounding only: |simd - scalar| <= ~n * 2^-23 * sum|a_i * b_i|. Integer results are exact while
@@ -83,6 +86,33 @@ inline void scan_rows(const float* q, const T* rows, std::size_t count, std::siz
     }
 }
 }  // namespace detail
+
+/// One query against `count` contiguous rows (stride = dim), row after row with software prefetch ahead: out[r] is
+/// the value dot() / l2_squared() gives for row r, bit for bit (the same per-row code).
+inline void stream_dot_rows(const float* q, const float* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_dot_f32(q, rows, count, dim, out);
+}
+inline void stream_dot_rows(const float* q, const float16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_dot_f16(q, rows, count, dim, out);
+}
+inline void stream_dot_rows(const float* q, const bfloat16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_dot_bf16(q, rows, count, dim, out);
+}
+inline void stream_l2_rows(const float* q, const float* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_l2_f32(q, rows, count, dim, out);
+}
+inline void stream_l2_rows(const float* q, const float16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_l2_f16(q, rows, count, dim, out);
+}
+inline void stream_l2_rows(const float* q, const bfloat16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_l2_bf16(q, rows, count, dim, out);
+}
+/// out[r] = sum_j q[j] * row_r[j] over `count` contiguous int8 rows and an int16 query: int32 lane sums, exact
+/// (flushed every 2,048 values), converted to f32 and added; levels differ by that f32 rounding only (none while
+/// every partial sum stays below 2^24).
+inline void dot_i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->dot_i16_i8_rows(q, rows, count, dim, out);
+}
 
 inline void dot_many(const float* q, const float* rows, std::size_t count, std::size_t dim, std::size_t stride, float* out,
                      ScanHint hint = ScanHint::automatic) noexcept {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/simd/detail/flat_scan_table.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -41,6 +42,7 @@ struct V {
 };
 
 #include "sparsedense/simd/detail/kernel_body.inl"
+#include "sparsedense/simd/detail/flat_scan_body.inl"
 
 template <bool SignedA, bool SignedB>
 inline std::int32_t int_dot(const void* a_ptr, const void* b_ptr, std::size_t n) noexcept {
