@@ -165,6 +165,46 @@ void flat_vs_stream(benchmark::State& state, std::size_t n, std::size_t dim, Vec
     state.counters["MB"] = scanned / 1e6;
 }
 
+// Interleaved A/B: each iteration runs 4 single-query searches (A) and one search_batch of 96 queries on one
+// thread (B). Counters: median per-query microseconds of each, and their ratio (the batch speed-up).
+void flat_batch_vs_single(benchmark::State& state, std::size_t n, std::size_t dim, VectorEncoding enc) {
+    const FlatIndex& index = flat_index(n, dim, enc);
+    constexpr std::size_t nq = 96, singles = 4;
+    const auto qv = random_values(nq * dim, 77);
+    const DenseMatrixView<const float> queries(qv.data(), nq, dim);
+    SearchResults<> out;
+    std::vector<double> single_us, batch_us, ratio;
+    for (auto _ : state) {
+        const double t0 = thread_seconds();
+        for (std::size_t i = 0; i < singles; ++i) index.search_into(queries.row(i), 10, out);
+        const double t1 = thread_seconds();
+        benchmark::DoNotOptimize(index.search_batch(queries, 10, {}, 1));
+        const double t2 = thread_seconds();
+        single_us.push_back((t1 - t0) * 1e6 / singles);
+        batch_us.push_back((t2 - t1) * 1e6 / nq);
+        ratio.push_back(single_us.back() / batch_us.back());
+    }
+    state.counters["single_us"] = median(single_us);
+    state.counters["batch_us"] = median(batch_us);
+    state.counters["speedup"] = median(ratio);
+}
+
+// The panel (GEMM-like) kernel alone on cache-resident packed rows: its FMA-bound ceiling in GFLOP/s.
+void panel(benchmark::State& state, SimdLevel level, std::size_t dim) {
+    ScopedSimdLevel scoped(level);
+    const std::size_t nq = 96, nr = (std::size_t{65536} / dim) / 16 * 16;
+    const auto q = random_values(nq * dim, 5), rows = random_values(nr * dim, 6);
+    aligned_vector<float> panels(nr * dim);
+    pack_panels(rows.data(), nr, dim, dim, panels.data());
+    std::vector<float> out(nq * nr);
+    for (auto _ : state) {
+        panel_dot(q.data(), nq, dim, panels.data(), nr, dim, out.data(), nr);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.counters["GFLOP"] = benchmark::Counter(2.0 * double(nq) * double(nr) * double(dim) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void set_counters(benchmark::State& state, double flops, double bytes) {
     state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["GB"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
@@ -273,6 +313,12 @@ void register_all() {
                                          [=](benchmark::State& s) { flat_vs_stream(s, shape.n, shape.dim, enc); })
                 ->Unit(benchmark::kMillisecond)
                 ->MinTime(1.0);
+    for (const VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16})
+        for (const FlatShape shape : {FlatShape{"glove", 331479, 100}, FlatShape{"d768", 131072, 768}})
+            benchmark::RegisterBenchmark((std::string("flat_batch_vs_single/") + shape.name + "/" + vector_encoding_name(enc)).c_str(),
+                                         [=](benchmark::State& s) { flat_batch_vs_single(s, shape.n, shape.dim, enc); })
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(2.0);
     benchmark::RegisterBenchmark("stream_read/dram/1GiB", stream_read)->Unit(benchmark::kMillisecond)->MinTime(0.5);
     for (SimdLevel level : supported_simd_levels()) {
         const std::string l = simd_level_name(level);
@@ -293,6 +339,7 @@ void register_all() {
                 reg("dot/u8", [=](benchmark::State& s) { int_many<std::uint8_t>(s, level, d, dram); });
                 if (!dram) {
                     reg("dot_block/f32", [=](benchmark::State& s) { block(s, level, d); });
+                    reg("panel_dot/f32", [=](benchmark::State& s) { panel(s, level, d); });
                     auto* b = benchmark::RegisterBenchmark(("dot_many/f32" + suffix).replace(("dot_many/f32" + suffix).find("/cache/"), 7, "/l1/").c_str(),
                                                            [=](benchmark::State& s) { many<float, false>(s, level, d, false, true); });
                     b->Unit(benchmark::kMicrosecond);

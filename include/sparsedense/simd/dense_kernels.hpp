@@ -114,6 +114,35 @@ inline void dot_i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std:
     kernels().flat_scan->dot_i16_i8_rows(q, rows, count, dim, out);
 }
 
+/// Packs `count` rows (dim values, `stride` apart) into 16-row panels for panel_dot / panel_l2: value j of row r goes
+/// to panels[(r / 16) * 16 * dim + j * 16 + r % 16]; rows up to the next multiple of 16 are zero. `panels` holds
+/// round_up(count, 16) * dim floats. T = float, float16 or bfloat16 (widened here).
+template <class T>
+inline void pack_panels(const T* rows, std::size_t count, std::size_t dim, std::size_t stride, float* panels) noexcept {
+    const std::size_t padded = (count + 15) / 16 * 16;
+    for (std::size_t p = 0; p < padded; p += 16) {
+        float* dst = panels + p * dim;
+        for (std::size_t lane = 0; lane < 16; ++lane) {
+            if (p + lane < count) {
+                const T* src = rows + (p + lane) * stride;
+                for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = to_float(src[j]);
+            } else {
+                for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = 0.0f;
+            }
+        }
+    }
+}
+/// out[i * out_stride + r] = dot (squared L2) of query i and packed row r, for nr = a multiple of 16 packed rows:
+/// the register-blocked batch kernel (each row value loaded feeds 12 queries on AVX-512; no horizontal sums).
+inline void panel_dot(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr, std::size_t dim,
+                      float* out, std::size_t out_stride) noexcept {
+    kernels().flat_scan->panel_dot(queries, nq, q_stride, panels, nr, dim, out, out_stride);
+}
+inline void panel_l2(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr, std::size_t dim,
+                     float* out, std::size_t out_stride) noexcept {
+    kernels().flat_scan->panel_l2(queries, nq, q_stride, panels, nr, dim, out, out_stride);
+}
+
 inline void dot_many(const float* q, const float* rows, std::size_t count, std::size_t dim, std::size_t stride, float* out,
                      ScanHint hint = ScanHint::automatic) noexcept {
     const KernelTable& k = kernels();

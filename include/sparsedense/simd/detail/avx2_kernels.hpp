@@ -24,6 +24,9 @@ struct V {
     using F = __m256;
     static constexpr std::size_t W = 8, BQ = 2, BR = 4, many_rows = 4;
     static inline F zero() noexcept { return _mm256_setzero_ps(); }
+    static constexpr std::size_t panel_queries = 6, panel_vectors = 2;  // 12 accumulators of 16 registers
+    static inline F set1(float x) noexcept { return _mm256_set1_ps(x); }
+    static inline void store(float* p, F x) noexcept { _mm256_storeu_ps(p, x); }
     static inline F load(const float* p) noexcept { return _mm256_loadu_ps(p); }
     static inline F load(const float16* p) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static inline F load(const bfloat16* p) noexcept {

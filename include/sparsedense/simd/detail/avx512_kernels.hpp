@@ -24,6 +24,10 @@ struct V {
     using F = __m512;
     static constexpr std::size_t W = 16, BQ = 4, BR = 4, many_rows = 8;
     static inline F zero() noexcept { return _mm512_setzero_ps(); }
+    // panel kernel (flat_scan_body.inl): 12 queries x 2 registers of rows = 24 accumulators
+    static constexpr std::size_t panel_queries = 12, panel_vectors = 2;
+    static inline F set1(float x) noexcept { return _mm512_set1_ps(x); }
+    static inline void store(float* p, F x) noexcept { _mm512_storeu_ps(p, x); }
     static inline F load(const float* p) noexcept { return _mm512_loadu_ps(p); }
     static inline F load(const float16* p) noexcept { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static inline F load(const bfloat16* p) noexcept {

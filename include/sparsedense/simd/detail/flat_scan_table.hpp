@@ -24,6 +24,10 @@ struct FlatScanKernels {
     void (*stream_l2_bf16)(const float*, const bfloat16*, std::size_t, std::size_t, float*) noexcept;
     // int16 query . int8 rows (contiguous): out[r] = float(sum_j q[j] * row_r[j]), exact in integers per 2,048 values
     void (*dot_i16_i8_rows)(const std::int16_t*, const std::int8_t*, std::size_t, std::size_t, float*) noexcept;
+    // queries (nq x dim, q_stride) against nr rows packed in 16-row panels (simd::pack_panels; nr a multiple of 16)
+    // -> out (nq x nr, out_stride): dot or squared L2, the GEMM-like batch kernel
+    void (*panel_dot)(const float*, std::size_t, std::size_t, const float*, std::size_t, std::size_t, float*, std::size_t) noexcept;
+    void (*panel_l2)(const float*, std::size_t, std::size_t, const float*, std::size_t, std::size_t, float*, std::size_t) noexcept;
 };
 
 }  // namespace sparsedense::simd

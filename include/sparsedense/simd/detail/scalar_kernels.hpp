@@ -72,8 +72,22 @@ inline void i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std::siz
         out[r] = static_cast<float>(s);
     }
 }
+template <bool L2>
+inline void panel_block(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr,
+                        std::size_t dim, float* out, std::size_t out_stride) noexcept {
+    for (std::size_t i = 0; i < nq; ++i)
+        for (std::size_t r = 0; r < nr; ++r) {
+            const float* x = panels + (r / 16) * 16 * dim + r % 16;
+            float s = 0.0f;
+            for (std::size_t j = 0; j < dim; ++j) {
+                const float d = queries[i * q_stride + j] - x[j * 16];
+                s += L2 ? d * d : queries[i * q_stride + j] * x[j * 16];
+            }
+            out[i * out_stride + r] = s;
+        }
+}
 inline constexpr FlatScanKernels flat_scan_kernels{&stream_dot<float>, &stream_dot<float16>, &stream_dot<bfloat16>,
                                                    &stream_l2<float>,  &stream_l2<float16>,  &stream_l2<bfloat16>,
-                                                   &i16_i8_rows};
+                                                   &i16_i8_rows, &panel_block<false>, &panel_block<true>};
 
 }  // namespace sparsedense::simd::detail::scalar
