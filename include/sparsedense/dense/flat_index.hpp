@@ -250,11 +250,7 @@ private:
         for (std::size_t first = 0; first < size(); first += kChunk) {
             const std::size_t count = std::min(kChunk, size() - first);
             store_.many(q, first, count, l2, qn, s.scores.data(), scan_hint());
-            for (std::size_t r = 0; r < count; ++r) {
-                const float sc = l2 ? -s.scores[r] : s.scores[r];
-                const auto id = static_cast<std::uint32_t>(first + r);
-                if (s.top.would_enter(sc) && accept(id)) s.top.push(id, sc);
-            }
+            push_scores(s.top, s.scores.data(), count, first, l2, accept);
         }
     }
 
@@ -281,6 +277,11 @@ private:
     /// Offers a block's scores to the top-k, 16 at a time behind a vectorizable count of the scores that clear the
     /// current bar: the heap is touched only for groups holding a candidate.
     static void push_scores(TopKCollector<>& top, const float* scores, std::size_t count, std::size_t first, bool l2) {
+        push_scores(top, scores, count, first, l2, [](std::uint32_t) { return true; });
+    }
+    /// As above, `accept` tested only for a score that would enter.
+    template <class Accept>
+    static void push_scores(TopKCollector<>& top, const float* scores, std::size_t count, std::size_t first, bool l2, const Accept& accept) {
         for (std::size_t b = 0; b < count; b += 16) {
             const std::size_t e = std::min(count, b + 16);
             if (top.full()) {
@@ -295,7 +296,8 @@ private:
             }
             for (std::size_t r = b; r < e; ++r) {
                 const float sc = l2 ? -scores[r] : scores[r];
-                if (top.would_enter(sc)) top.push(static_cast<std::uint32_t>(first + r), sc);
+                const auto id = static_cast<std::uint32_t>(first + r);
+                if (top.would_enter(sc) && accept(id)) top.push(id, sc);
             }
         }
     }
