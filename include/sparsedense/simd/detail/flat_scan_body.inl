@@ -63,55 +63,68 @@ inline void i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std::siz
 /// per dimension it loads panel_vectors row registers and broadcasts one value per query, so each row value loaded
 /// feeds panel_queries FMAs and no horizontal reduction is needed (the accumulators are 16 rows' scores). Tail
 /// queries repeat the last one (computed, not stored).
-/// One register block's rows (RV registers of W rows from r0) against every query.
-template <bool L2, std::size_t RV>
-inline void panel_rows(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t r0,
-                       std::size_t dim, float* out, std::size_t out_stride) noexcept {
+/// One register block: QB queries (all valid) x RV registers of W rows starting at packed row r0.
+template <bool L2, std::size_t RV, std::size_t QB>
+inline void panel_rows(const float* queries, std::size_t q_stride, const float* panels, std::size_t r0, std::size_t dim, float* out,
+                       std::size_t out_stride) noexcept {
     using F = typename V::F;
-    constexpr std::size_t W = V::W, QB = V::panel_queries, kPanel = 16;
+    constexpr std::size_t W = V::W, kPanel = 16;
     const float* base[RV];
     for (std::size_t v = 0; v < RV; ++v) {
         const std::size_t r = r0 + v * W;
         base[v] = panels + (r / kPanel) * kPanel * dim + r % kPanel;
     }
-    for (std::size_t q0 = 0; q0 < nq; q0 += QB) {
-        const float* qp[QB];
-        for (std::size_t a = 0; a < QB; ++a) qp[a] = queries + (q0 + a < nq ? q0 + a : nq - 1) * q_stride;
-        F acc[QB][RV];
+    F acc[QB][RV];
 #pragma GCC unroll 16
-        for (std::size_t a = 0; a < QB; ++a)
+    for (std::size_t a = 0; a < QB; ++a)
 #pragma GCC unroll 4
-            for (std::size_t v = 0; v < RV; ++v) acc[a][v] = V::zero();
-        for (std::size_t j = 0; j < dim; ++j) {
-            F rv[RV];
+        for (std::size_t v = 0; v < RV; ++v) acc[a][v] = V::zero();
+    for (std::size_t j = 0; j < dim; ++j) {
+        F rv[RV];
 #pragma GCC unroll 4
-            for (std::size_t v = 0; v < RV; ++v) rv[v] = V::load(base[v] + j * kPanel);
+        for (std::size_t v = 0; v < RV; ++v) rv[v] = V::load(base[v] + j * kPanel);
 #pragma GCC unroll 16
-            for (std::size_t a = 0; a < QB; ++a) {
-                const F qv = V::set1(qp[a][j]);
+        for (std::size_t a = 0; a < QB; ++a) {
+            const F qv = V::set1(queries[a * q_stride + j]);
 #pragma GCC unroll 4
-                for (std::size_t v = 0; v < RV; ++v) acc[a][v] = accumulate<L2>(qv, rv[v], acc[a][v]);
-            }
+            for (std::size_t v = 0; v < RV; ++v) acc[a][v] = accumulate<L2>(qv, rv[v], acc[a][v]);
         }
-        for (std::size_t a = 0; a < QB && q0 + a < nq; ++a)
-            for (std::size_t v = 0; v < RV; ++v) V::store(out + (q0 + a) * out_stride + r0 + v * W, acc[a][v]);
     }
+#pragma GCC unroll 16
+    for (std::size_t a = 0; a < QB; ++a)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < RV; ++v) V::store(out + a * out_stride + r0 + v * W, acc[a][v]);
+}
+
+/// nq (a multiple of QB) queries against nr (a multiple of 16) packed rows: RV-register blocks, then single registers.
+template <bool L2, std::size_t RV, std::size_t QB>
+inline void panel_queries(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr,
+                          std::size_t dim, float* out, std::size_t out_stride) noexcept {
+    constexpr std::size_t W = V::W;
+    std::size_t r0 = 0;
+    for (; r0 + RV * W <= nr; r0 += RV * W)
+        for (std::size_t q0 = 0; q0 < nq; q0 += QB)
+            panel_rows<L2, RV, QB>(queries + q0 * q_stride, q_stride, panels, r0, dim, out + q0 * out_stride, out_stride);
+    for (; r0 < nr; r0 += W)
+        for (std::size_t q0 = 0; q0 < nq; q0 += QB)
+            panel_rows<L2, 1, QB>(queries + q0 * q_stride, q_stride, panels, r0, dim, out + q0 * out_stride, out_stride);
 }
 
 /// panel_block: queries x rows packed in panels of 16 (simd::pack_panels), the GEMM-like batch kernel. A register
 /// block holds panel_queries queries x panel_vectors registers of rows (AVX-512: 12 x 32 rows in 24 accumulators);
 /// per dimension it loads panel_vectors row registers and broadcasts one value per query, so each row value loaded
-/// feeds panel_queries FMAs and no horizontal reduction is needed (the accumulators are 16 rows' scores). Tail
-/// queries repeat the last one (computed, not stored); tail rows (nr is a multiple of 16, not of the block) go one
-/// register at a time.
+/// feeds panel_queries FMAs and no horizontal reduction is needed (the accumulators are 16 rows' scores). The
+/// queries past the last full block go one at a time against 4 row registers (4 independent FMA chains): the
+/// single-query form used by the IVF coarse quantizer.
 template <bool L2>
 inline void panel_block(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr,
                         std::size_t dim, float* out, std::size_t out_stride) noexcept {
-    constexpr std::size_t W = V::W, RV = V::panel_vectors;
-    static_assert(16 % W == 0, "a row register must tile the 16-row panels");
-    std::size_t r0 = 0;
-    for (; r0 + RV * W <= nr; r0 += RV * W) panel_rows<L2, RV>(queries, nq, q_stride, panels, r0, dim, out, out_stride);
-    for (; r0 < nr; r0 += W) panel_rows<L2, 1>(queries, nq, q_stride, panels, r0, dim, out, out_stride);
+    constexpr std::size_t QB = V::panel_queries;
+    static_assert(16 % V::W == 0, "a row register must tile the 16-row panels");
+    const std::size_t full = nq / QB * QB;
+    panel_queries<L2, V::panel_vectors, QB>(queries, full, q_stride, panels, nr, dim, out, out_stride);
+    for (std::size_t i = full; i < nq; ++i)
+        panel_queries<L2, 4, 1>(queries + i * q_stride, 1, q_stride, panels, nr, dim, out + i * out_stride, out_stride);
 }
 
 inline constexpr FlatScanKernels flat_scan_kernels{&stream_dot<float>, &stream_dot<float16>, &stream_dot<bfloat16>,
