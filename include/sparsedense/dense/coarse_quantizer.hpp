@@ -10,8 +10,8 @@
 // with one pass of the packed-panel kernel (simd::panel_dot; the centroids packed 16 per panel on construction, one
 // broadcast query value feeds 4 x 16 centroids per step, no horizontal sums: 3.7 us against 4.2 us for the
 // one-query many-rows kernel at nlist 1024, d 100), then the nprobe best chosen without a heap (select_best: a bar
-// from group maxima, a sort of the few scores above it; the heap of nprobe had cost as much as the scoring). assign() (used when adding vectors and when training the PQ on
-// residuals) keeps the best cell; probe() (used by search) keeps the nprobe best, best first. The same kernel and
+// from group maxima, a sort of the few scores above it; the heap of nprobe had cost as much as the scoring).
+// assign() (used when adding vectors and when training the PQ on residuals) keeps the best cell; probe() (used by search) keeps the nprobe best, best first. The same kernel and
 // the same float expression are used in both, so a vector added to the index is found in the first cell its own
 // query probes (probe(x, 1) == assign(x), ties to the smaller list id; tested).
 //
