@@ -40,11 +40,12 @@ const char* kUsage =
     "            [--csv] [--max-queries N] [--synthetic N [--dim 128]] [--nlist a,b] [--m a,b] [--nbits 4,8]\n"
     "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
     "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
-    "            [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b]\n"
+    "            [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b] [--flat-storage f16,int8] [--no-ivf]\n"
     "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
     "  --repeat R      time each single-thread configuration R times and report the median pass (noisy machines)\n"
     "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads\n"
-    "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)";
+    "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)\n"
+    "  --flat-storage  extra flat rows over these storage encodings (index flat-<encoding>); --no-ivf: flat rows only";
 
 /// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
 /// cluster-specific 16-dimensional subspace and a little full-dimensional noise (low intrinsic dimension, clusters
@@ -77,6 +78,19 @@ DenseMatrix<float> synthetic(std::size_t n, std::size_t d, std::size_t clusters,
 std::vector<std::size_t> as_sizes(const std::vector<double>& v) {
     std::vector<std::size_t> out;
     for (double x : v) out.push_back(static_cast<std::size_t>(x));
+    return out;
+}
+
+/// Comma-separated names ("f16,int8"); empty for "".
+std::vector<std::string> split_names(const std::string& list) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < list.size()) {
+        const std::size_t comma = list.find(',', start);
+        out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
     return out;
 }
 
@@ -377,8 +391,8 @@ int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
                            "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads",
-                           "--filter-selectivity", "--exact-scan-fraction"},
-                          {"--csv", "--opq", "--no-flat"}, kUsage);
+                           "--filter-selectivity", "--exact-scan-fraction", "--flat-storage"},
+                          {"--csv", "--opq", "--no-flat", "--no-ivf"}, kUsage);
     try {
         const bool csv = args.has("--csv");
         std::FILE* log = csv ? stderr : stdout;  // progress: beside the table, or out of the way of the CSV
@@ -438,6 +452,19 @@ int main(int argc, char** argv) {
                     queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
                     [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, output, log);
 
+        // ---- flat over reduced-precision storage (--flat-storage f16,int8,...): rows "flat-<encoding>"
+        for (const std::string& name : split_names(args.get("--flat-storage", ""))) {
+            const VectorEncoding fe = parse_vector_encoding(name);
+            bench::Timer ft;
+            FlatIndex reduced(d, metric, fe);
+            reduced.add(base.view());
+            const double fb = ft.seconds();
+            measure(std::string("flat-") + vector_encoding_name(fe), std::string(vector_encoding_name(fe)) + ",B/vec=" + std::to_string(reduced.bytes_per_vector()),
+                    "exact-on-stored", fb, static_cast<double>(reduced.memory_bytes()), queries.view(), truth.view(), k, threads, repeat,
+                    [&](std::span<const float> q) { return reduced.search(q, k); },
+                    [&](DenseMatrixView<const float> qs, std::size_t t) { return reduced.search_batch(qs, k, {}, t); }, output, log);
+        }
+
         const std::vector<FilterCase> filter_cases = make_filter_cases(base, queries, metric, selectivities, truth);
         const Sweep sweep{queries.view(), truth.view(), k, threads, repeat, filter_cases, scan_fractions, output, log};
 
@@ -453,6 +480,7 @@ int main(int argc, char** argv) {
         if (refines.empty()) refines = {4, 16};
         const VectorEncoding enc = parse_vector_encoding(args.get("--refine-encoding", "f16"));
 
+        if (args.has("--no-ivf")) nlists.clear();
         for (std::size_t nlist : nlists) {
             for (std::size_t nbits : nbits_list) {
                 std::vector<std::size_t> mlist = ms;
