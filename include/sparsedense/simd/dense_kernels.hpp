@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
+#include <vector>
 
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
@@ -118,14 +120,22 @@ inline void dot_i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std:
 /// to panels[(r / 16) * 16 * dim + j * 16 + r % 16]; rows up to the next multiple of 16 are zero. `panels` holds
 /// round_up(count, 16) * dim floats. T = float, float16 or bfloat16 (widened here).
 template <class T>
-inline void pack_panels(const T* rows, std::size_t count, std::size_t dim, std::size_t stride, float* panels) noexcept {
+inline void pack_panels(const T* rows, std::size_t count, std::size_t dim, std::size_t stride, float* panels) {
     const std::size_t padded = (count + 15) / 16 * 16;
+    std::vector<float> wide(std::is_same_v<T, float> ? 0 : dim);
     for (std::size_t p = 0; p < padded; p += 16) {
         float* dst = panels + p * dim;
         for (std::size_t lane = 0; lane < 16; ++lane) {
             if (p + lane < count) {
-                const T* src = rows + (p + lane) * stride;
-                for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = to_float(src[j]);
+                const float* src = nullptr;
+                if constexpr (std::is_same_v<T, float>) {
+                    src = rows + (p + lane) * stride;
+                } else {
+                    if constexpr (std::is_same_v<T, float16>) kernels().flat_scan->widen_f16(rows + (p + lane) * stride, dim, wide.data());
+                    else kernels().flat_scan->widen_bf16(rows + (p + lane) * stride, dim, wide.data());
+                    src = wide.data();
+                }
+                for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = src[j];
             } else {
                 for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = 0.0f;
             }

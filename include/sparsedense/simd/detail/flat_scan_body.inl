@@ -127,6 +127,14 @@ inline void panel_block(const float* queries, std::size_t nq, std::size_t q_stri
         panel_queries<L2, 4, 1>(queries + i * q_stride, 1, q_stride, panels, nr, dim, out + i * out_stride, out_stride);
 }
 
+template <class T>
+inline void widen(const T* in, std::size_t n, float* out) noexcept {
+    std::size_t i = 0;
+    for (; i + V::W <= n; i += V::W) V::store(out + i, V::load(in + i));
+    for (; i < n; ++i) out[i] = to_float(in[i]);
+}
+
 inline constexpr FlatScanKernels flat_scan_kernels{&stream_dot<float>, &stream_dot<float16>, &stream_dot<bfloat16>,
                                                    &stream_l2<float>,  &stream_l2<float16>,  &stream_l2<bfloat16>,
-                                                   &i16_i8_rows<V>, &panel_block<false>, &panel_block<true>};
+                                                   &i16_i8_rows<V>, &panel_block<false>, &panel_block<true>,
+                                                   &widen<float16>, &widen<bfloat16>};

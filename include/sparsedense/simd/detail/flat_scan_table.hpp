@@ -28,6 +28,9 @@ struct FlatScanKernels {
     // -> out (nq x nr, out_stride): dot or squared L2, the GEMM-like batch kernel
     void (*panel_dot)(const float*, std::size_t, std::size_t, const float*, std::size_t, std::size_t, float*, std::size_t) noexcept;
     void (*panel_l2)(const float*, std::size_t, std::size_t, const float*, std::size_t, std::size_t, float*, std::size_t) noexcept;
+    // out[i] = float(in[i]) for n half-precision values (F16C / shift in registers; the panel packing of f16/bf16 rows)
+    void (*widen_f16)(const float16*, std::size_t, float*) noexcept;
+    void (*widen_bf16)(const bfloat16*, std::size_t, float*) noexcept;
 };
 
 }  // namespace sparsedense::simd

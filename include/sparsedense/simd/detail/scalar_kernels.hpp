@@ -86,8 +86,13 @@ inline void panel_block(const float* queries, std::size_t nq, std::size_t q_stri
             out[i * out_stride + r] = s;
         }
 }
+template <class T>
+inline void widen(const T* in, std::size_t n, float* out) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
+}
 inline constexpr FlatScanKernels flat_scan_kernels{&stream_dot<float>, &stream_dot<float16>, &stream_dot<bfloat16>,
                                                    &stream_l2<float>,  &stream_l2<float16>,  &stream_l2<bfloat16>,
-                                                   &i16_i8_rows, &panel_block<false>, &panel_block<true>};
+                                                   &i16_i8_rows, &panel_block<false>, &panel_block<true>,
+                                                   &widen<float16>, &widen<bfloat16>};
 
 }  // namespace sparsedense::simd::detail::scalar
