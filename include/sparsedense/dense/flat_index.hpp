@@ -13,9 +13,9 @@
 //     horizontal sums): FMA-bound instead of bandwidth-bound. int8 rows are scored query by query. Queries can be
 //     split over threads.
 // Ids are positions in insertion order (0, 1, 2, ...). Scores follow the library convention: inner product,
-// cosine similarity, or the negated squared L2 distance; ties go to the smaller id. search() and score() compute
-// bit-identical values; search_batch() adds in another order (per dimension, not per register of dimensions), so
-// its scores differ from search()'s by float rounding only.
+// cosine similarity, or the negated squared L2 distance; ties go to the smaller id. search(), search_batch() and
+// score() report bit-identical values: the panel kernel adds in another order (per dimension), so the batch keeps
+// max(2k, k + 16) candidates by its own scores and re-scores them as search() does before keeping k.
 // Filters (core/id_filter.hpp): the scan tests the filter only for a row whose score would enter the top-k; when
 // the filter accepts at most exact_scan_fraction of the rows, only the accepted rows are scored. Both plans are exact
 // and report the same scores as the unfiltered scan. load() maps the file: the vectors are not copied (adding to a
@@ -317,7 +317,11 @@ private:
         }
         std::vector<TopKCollector<>> tops;
         tops.reserve(nq);
-        for (std::size_t i = 0; i < nq; ++i) tops.emplace_back(std::min(k, std::max<std::size_t>(size(), 1)));
+        // the panel kernel adds in another order than search(): keep a margin of candidates, re-score them as search()
+        // does (row_score) and keep the k best, so that search_batch() reports exactly search()'s results
+        const bool rescore = !store_.is_int8();
+        const std::size_t kept = rescore && k < size() / 2 ? std::max(2 * k, k + 16) : k;
+        for (std::size_t i = 0; i < nq; ++i) tops.emplace_back(std::min(kept, std::max<std::size_t>(size(), 1)));
         if (store_.is_int8()) {  // no block kernel for int8 rows: score query by query (integer kernel)
             std::vector<float> scores(kChunk);
             for (std::size_t i = 0; i < nq; ++i) {
@@ -351,7 +355,15 @@ private:
                 for (std::size_t i = 0; i < nq; ++i) push_scores(tops[i], scores.data() + i * rb, count, first, l2);
             }
         }
-        for (std::size_t i = 0; i < nq; ++i) out[i] = tops[i].sorted();
+        for (std::size_t i = 0; i < nq; ++i) {
+            if (!rescore) {
+                out[i] = tops[i].sorted();
+                continue;
+            }
+            TopKCollector<> best(std::min(k, std::max<std::size_t>(size(), 1)));
+            for (const auto& c : tops[i].unordered()) best.push(c.id, row_score(qbuf.row(i).data(), 0.0f, c.id));
+            out[i] = best.sorted();
+        }
     }
 
     std::size_t dim_ = 0;
