@@ -3,7 +3,12 @@
 // with GFLOP/s and GB/s counters. The `stream_read` benchmark in the same binary reads the same 1 GiB with plain
 // vector loads: scan figures are reported as a fraction of it (see docs/benchmarks.md).
 //
+// flat_vs_stream/<shape>/<storage> runs FlatIndex::search interleaved with a plain stream read of the index's own
+// bytes (the flat scan as a fraction of the same-run bandwidth); flat_batch_vs_single/<shape>/<storage> interleaves
+// single searches with a 96-query search_batch (the batch speed-up); panel_dot/f32 is the batch kernel in cache.
+//
 //   ./kernels_benchmark --benchmark_filter='dot_many/f32/avx512'    one family
+//   ./kernels_benchmark --benchmark_filter=flat_vs_stream --benchmark_repetitions=3
 //   ./kernels_benchmark --benchmark_filter='stream_read|dram'        out-of-cache only
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
