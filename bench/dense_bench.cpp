@@ -50,13 +50,14 @@ const char* kUsage =
     "            [--csv] [--max-queries N] [--synthetic N [--dim 128]] [--nlist a,b] [--m a,b] [--nbits 4,8]\n"
     "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
     "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
-    "            [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b]\n"
+    "            [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b] [--flat-storage f16,int8] [--no-ivf]\n"
     "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
     "  --repeat R      time each single-thread configuration R times and report the median pass (noisy machines)\n"
     "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads\n"
     "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)\n"
     "  --hnsw-ef a,b   HnswIndex rows (ef sweep) for every --hnsw-M (16) x --hnsw-efc (200) x --hnsw-storage (f32; payload[+copy],\n"
-    "                  e.g. int8+f16); --peer hnswlib adds hnswlib's rows, same M / efc / --build-threads; --no-ivf skips IVF-PQ";
+    "                  e.g. int8+f16); --peer hnswlib adds hnswlib's rows, same M / efc / --build-threads; --no-ivf skips IVF-PQ\n"
+    "  --flat-storage  extra flat rows over these storage encodings (index flat-<encoding>)";
 
 /// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
 /// cluster-specific 16-dimensional subspace and a little full-dimensional noise (low intrinsic dimension, clusters
@@ -89,6 +90,19 @@ DenseMatrix<float> synthetic(std::size_t n, std::size_t d, std::size_t clusters,
 std::vector<std::size_t> as_sizes(const std::vector<double>& v) {
     std::vector<std::size_t> out;
     for (double x : v) out.push_back(static_cast<std::size_t>(x));
+    return out;
+}
+
+/// Comma-separated names ("f16,int8"); empty for "".
+std::vector<std::string> split_names(const std::string& list) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < list.size()) {
+        const std::size_t comma = list.find(',', start);
+        out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
     return out;
 }
 
@@ -495,7 +509,7 @@ int main(int argc, char** argv) {
     bench::Arguments args(argc, argv,
                           {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
                            "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads",
-                           "--filter-selectivity", "--exact-scan-fraction",
+                           "--filter-selectivity", "--exact-scan-fraction", "--flat-storage",
                            "--hnsw-ef", "--hnsw-M", "--hnsw-efc", "--hnsw-storage", "--peer"},
                           {"--csv", "--opq", "--no-flat", "--no-ivf"}, kUsage);
     try {
@@ -556,6 +570,19 @@ int main(int argc, char** argv) {
             measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
                     queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
                     [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, output, log);
+
+        // ---- flat over reduced-precision storage (--flat-storage f16,int8,...): rows "flat-<encoding>"
+        for (const std::string& name : split_names(args.get("--flat-storage", ""))) {
+            const VectorEncoding fe = parse_vector_encoding(name);
+            bench::Timer ft;
+            FlatIndex reduced(d, metric, fe);
+            reduced.add(base.view());
+            const double fb = ft.seconds();
+            measure(std::string("flat-") + vector_encoding_name(fe), std::string(vector_encoding_name(fe)) + ",B/vec=" + std::to_string(reduced.bytes_per_vector()),
+                    "exact-on-stored", fb, static_cast<double>(reduced.memory_bytes()), queries.view(), truth.view(), k, threads, repeat,
+                    [&](std::span<const float> q) { return reduced.search(q, k); },
+                    [&](DenseMatrixView<const float> qs, std::size_t t) { return reduced.search_batch(qs, k, {}, t); }, output, log);
+        }
 
         const std::vector<FilterCase> filter_cases = make_filter_cases(base, queries, metric, selectivities, truth);
         const Sweep sweep{queries.view(), truth.view(), k, threads, repeat, filter_cases, scan_fractions, output, log};

@@ -3,17 +3,26 @@
 // with GFLOP/s and GB/s counters. The `stream_read` benchmark in the same binary reads the same 1 GiB with plain
 // vector loads: scan figures are reported as a fraction of it (see docs/benchmarks.md).
 //
+// flat_vs_stream/<shape>/<storage> runs FlatIndex::search interleaved with a plain stream read of the index's own
+// bytes (the flat scan as a fraction of the same-run bandwidth); flat_batch_vs_single/<shape>/<storage> interleaves
+// single searches with a 96-query search_batch (the batch speed-up); panel_dot/f32 is the batch kernel in cache.
+//
 //   ./kernels_benchmark --benchmark_filter='dot_many/f32/avx512'    one family
+//   ./kernels_benchmark --benchmark_filter=flat_vs_stream --benchmark_repetitions=3
 //   ./kernels_benchmark --benchmark_filter='stream_read|dram'        out-of-cache only
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sparsedense/core/csr_matrix.hpp"
+#include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 #include "sparsedense/simd/sparse_kernels.hpp"
 
@@ -70,6 +79,135 @@ void stream_read(benchmark::State& state) {
     const std::size_t n = dram_bytes / sizeof(float);
     for (auto _ : state) benchmark::DoNotOptimize(stream_sum(p, n));
     state.counters["GB"] = benchmark::Counter(static_cast<double>(dram_bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---- Flat search against the machine's streaming read bandwidth, on the same bytes in the same run.
+// stream_bytes(): a plain integer reduction over a buffer (unaligned 256-bit loads, four accumulators): the
+// bandwidth any scan of those bytes can hope for.
+__attribute__((target("avx2"))) std::uint64_t stream_bytes(const std::uint8_t* p, std::size_t n) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    std::size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        s0 = _mm256_add_epi64(s0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+        s1 = _mm256_add_epi64(s1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+        s2 = _mm256_add_epi64(s2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+        s3 = _mm256_add_epi64(s3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+    }
+    alignas(32) std::uint64_t out[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
+    std::uint64_t t = out[0] + out[1] + out[2] + out[3];
+    for (; i < n; ++i) t += p[i];
+    return t;
+}
+
+double thread_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Seeded uniform [-1, 1) values.
+std::vector<float> random_values(std::size_t n, std::uint64_t seed) {
+    std::vector<float> v(n);
+    std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (auto& f : v) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        f = static_cast<float>(x >> 40) * (2.0f / 16777216.0f) - 1.0f;
+    }
+    return v;
+}
+
+// One FlatIndex at a time (the last shape asked for), built from seeded random rows in chunks.
+const FlatIndex& flat_index(std::size_t n, std::size_t dim, VectorEncoding enc) {
+    static std::unique_ptr<FlatIndex> index;
+    static std::size_t key_n = 0, key_dim = 0;
+    static VectorEncoding key_enc = VectorEncoding::f32;
+    if (!index || key_n != n || key_dim != dim || key_enc != enc) {
+        index.reset();
+        index = std::make_unique<FlatIndex>(dim, Metric::inner_product, enc);
+        constexpr std::size_t chunk = 16384;
+        for (std::size_t first = 0; first < n; first += chunk) {
+            const std::size_t rows = std::min(chunk, n - first);
+            const auto values = random_values(rows * dim, first + 1);
+            index->add(DenseMatrixView<const float>(values.data(), rows, dim));
+        }
+        key_n = n, key_dim = dim, key_enc = enc;
+    }
+    return *index;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Interleaved A/B in one benchmark: each iteration streams the index's stored bytes (A), then runs one top-10
+// search (B, a fresh random query). Counters: median GB/s of each (thread CPU time), and flat / stream.
+void flat_vs_stream(benchmark::State& state, std::size_t n, std::size_t dim, VectorEncoding enc) {
+    const FlatIndex& index = flat_index(n, dim, enc);
+    const auto bytes = index.store().raw_bytes();
+    const double scanned = static_cast<double>(index.memory_bytes());  // values + int8 scales / norms
+    std::vector<std::vector<float>> queries;
+    for (std::uint64_t s = 0; s < 16; ++s) queries.push_back(random_values(dim, 1000 + s));
+    SearchResults<> out;
+    std::vector<double> stream_gbs, flat_gbs, ratio;
+    std::size_t it = 0;
+    for (auto _ : state) {
+        const double t0 = thread_seconds();
+        benchmark::DoNotOptimize(stream_bytes(bytes.data(), bytes.size()));
+        const double t1 = thread_seconds();
+        index.search_into(queries[it++ % queries.size()], 10, out);
+        benchmark::DoNotOptimize(out.data());
+        const double t2 = thread_seconds();
+        stream_gbs.push_back(static_cast<double>(bytes.size()) / (t1 - t0) / 1e9);
+        flat_gbs.push_back(scanned / (t2 - t1) / 1e9);
+        ratio.push_back(flat_gbs.back() / stream_gbs.back());
+    }
+    state.counters["stream_GBps"] = median(stream_gbs);
+    state.counters["flat_GBps"] = median(flat_gbs);
+    state.counters["flat/stream"] = median(ratio);
+    state.counters["flat_us"] = scanned / median(flat_gbs) / 1e3;
+    state.counters["MB"] = scanned / 1e6;
+}
+
+// Interleaved A/B: each iteration runs 4 single-query searches (A) and one search_batch of 96 queries on one
+// thread (B). Counters: median per-query microseconds of each, and their ratio (the batch speed-up).
+void flat_batch_vs_single(benchmark::State& state, std::size_t n, std::size_t dim, VectorEncoding enc) {
+    const FlatIndex& index = flat_index(n, dim, enc);
+    constexpr std::size_t nq = 96, singles = 4;
+    const auto qv = random_values(nq * dim, 77);
+    const DenseMatrixView<const float> queries(qv.data(), nq, dim);
+    SearchResults<> out;
+    std::vector<double> single_us, batch_us, ratio;
+    for (auto _ : state) {
+        const double t0 = thread_seconds();
+        for (std::size_t i = 0; i < singles; ++i) index.search_into(queries.row(i), 10, out);
+        const double t1 = thread_seconds();
+        benchmark::DoNotOptimize(index.search_batch(queries, 10, {}, 1));
+        const double t2 = thread_seconds();
+        single_us.push_back((t1 - t0) * 1e6 / singles);
+        batch_us.push_back((t2 - t1) * 1e6 / nq);
+        ratio.push_back(single_us.back() / batch_us.back());
+    }
+    state.counters["single_us"] = median(single_us);
+    state.counters["batch_us"] = median(batch_us);
+    state.counters["speedup"] = median(ratio);
+}
+
+// The panel (GEMM-like) kernel alone on cache-resident packed rows: its FMA-bound ceiling in GFLOP/s.
+void panel(benchmark::State& state, SimdLevel level, std::size_t dim) {
+    ScopedSimdLevel scoped(level);
+    const std::size_t nq = 96, nr = (std::size_t{65536} / dim) / 16 * 16;
+    const auto q = random_values(nq * dim, 5), rows = random_values(nr * dim, 6);
+    aligned_vector<float> panels(nr * dim);
+    pack_panels(rows.data(), nr, dim, dim, panels.data());
+    std::vector<float> out(nq * nr);
+    for (auto _ : state) {
+        panel_dot(q.data(), nq, dim, panels.data(), nr, dim, out.data(), nr);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.counters["GFLOP"] = benchmark::Counter(2.0 * double(nq) * double(nr) * double(dim) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void set_counters(benchmark::State& state, double flops, double bytes) {
@@ -168,6 +306,24 @@ void sparse_sparse(benchmark::State& state, std::size_t na, std::size_t nb) {
 }
 
 void register_all() {
+    struct FlatShape {
+        const char* name;
+        std::size_t n, dim;
+    };
+    // glove-100's shape (331,479 x 100: 132.6 MB f32; its int8 copy, 36 MB, half fits the 32 MiB L3), a 1M x 100
+    // one (400 MB f32, 108 MB int8) and a 768-d one (bge-base's width; 402 MB f32)
+    for (const FlatShape shape : {FlatShape{"glove", 331479, 100}, FlatShape{"n1M_d100", 1000000, 100}, FlatShape{"d768", 131072, 768}})
+        for (const VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::int8_per_vector})
+            benchmark::RegisterBenchmark((std::string("flat_vs_stream/") + shape.name + "/" + vector_encoding_name(enc)).c_str(),
+                                         [=](benchmark::State& s) { flat_vs_stream(s, shape.n, shape.dim, enc); })
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(1.0);
+    for (const VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16})
+        for (const FlatShape shape : {FlatShape{"glove", 331479, 100}, FlatShape{"d768", 131072, 768}})
+            benchmark::RegisterBenchmark((std::string("flat_batch_vs_single/") + shape.name + "/" + vector_encoding_name(enc)).c_str(),
+                                         [=](benchmark::State& s) { flat_batch_vs_single(s, shape.n, shape.dim, enc); })
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(2.0);
     benchmark::RegisterBenchmark("stream_read/dram/1GiB", stream_read)->Unit(benchmark::kMillisecond)->MinTime(0.5);
     for (SimdLevel level : supported_simd_levels()) {
         const std::string l = simd_level_name(level);
@@ -188,6 +344,7 @@ void register_all() {
                 reg("dot/u8", [=](benchmark::State& s) { int_many<std::uint8_t>(s, level, d, dram); });
                 if (!dram) {
                     reg("dot_block/f32", [=](benchmark::State& s) { block(s, level, d); });
+                    reg("panel_dot/f32", [=](benchmark::State& s) { panel(s, level, d); });
                     auto* b = benchmark::RegisterBenchmark(("dot_many/f32" + suffix).replace(("dot_many/f32" + suffix).find("/cache/"), 7, "/l1/").c_str(),
                                                            [=](benchmark::State& s) { many<float, false>(s, level, d, false, true); });
                     b->Unit(benchmark::kMicrosecond);

@@ -2,15 +2,20 @@
 //
 // FlatIndex: exact (brute-force) dense search. Vectors are stored in a VectorStore (f32, f16, bf16 or int8 with a
 // per-vector or per-dimension scale; see vector_store.hpp) and every query is scored against every row.
-//   * search(): one query at a time, rows scanned in chunks with the one-query-many-rows SIMD kernel. This is
-//     memory-bound (an f32 dot product does 0.5 FLOP per byte loaded), so f16/bf16/int8 storage speeds it up in
-//     proportion to the bytes saved.
-//   * search_batch(): a batch of queries against blocks of rows with the register-blocked kernel simd::dot_block
-//     (each loaded row feeds several queries), which moves the bound from memory bandwidth to FMA throughput.
-//     Non-f32 rows are widened block by block into a small f32 buffer first. Queries can be split over threads.
+//   * search(): one query at a time. This is memory-bound (an f32 dot product does 0.5 FLOP per byte loaded), so
+//     rows held in cache go through the interleaved one-query-many-rows kernel and rows streamed from memory through
+//     the row-after-row kernel (simd::stream_dot_rows; ScanHint, fixed by the store's size), at 90-95% of the
+//     machine's streaming-read bandwidth (kernels_benchmark flat_vs_stream). f16/bf16 storage halves the bytes read;
+//     int8 quarters them and is scored in integers against an int16 copy of the query (vector_store.hpp). The top-k
+//     is touched only for rows whose score clears its current bar.
+//   * search_batch(): blocks of 96 queries against blocks of rows packed (and widened) into 16-row panels once per
+//     block, with the GEMM-like kernel simd::panel_dot (each row value loaded feeds 12 queries on AVX-512, no
+//     horizontal sums): FMA-bound instead of bandwidth-bound. int8 rows are scored query by query. Queries can be
+//     split over threads.
 // Ids are positions in insertion order (0, 1, 2, ...). Scores follow the library convention: inner product,
-// cosine similarity, or the negated squared L2 distance; ties go to the smaller id. With f32 storage search() and
-// search_batch() compute bit-identical scores (same kernels, same accumulation order).
+// cosine similarity, or the negated squared L2 distance; ties go to the smaller id. search(), search_batch() and
+// score() report bit-identical values: the panel kernel adds in another order (per dimension), so the batch keeps
+// max(2k, k + 16) candidates by its own scores and re-scores them as search() does before keeping k.
 // Filters (core/id_filter.hpp): the scan tests the filter only for a row whose score would enter the top-k; when
 // the filter accepts at most exact_scan_fraction of the rows, only the accepted rows are scored. Both plans are exact
 // and report the same scores as the unfiltered scan. load() maps the file: the vectors are not copied (adding to a
@@ -125,7 +130,7 @@ public:
     }
 
     /// Exact top-k of every query (row) of `queries` (threads = 0: every hardware thread). Unfiltered batches use
-    /// the register-blocked kernel; filtered ones run search() per query.
+    /// the packed-panel kernel; filtered ones run search() per query.
     [[nodiscard]] std::vector<SearchResults<>> search_batch(DenseMatrixView<const float> queries, std::size_t k,
                                                             const FlatIndexSearchParams& params = {}, std::size_t threads = 0,
                                                             const IdFilter& filter = {}) const {
@@ -204,9 +209,8 @@ public:
     }
 
 private:
-    static constexpr std::size_t kChunk = 1024;       // rows per single-query chunk (multiple of 4)
-    static constexpr std::size_t kQueryBlock = 32;    // queries per batch block
-    static constexpr std::size_t kRowBlock = 256;     // rows per batch block (multiple of 4)
+    static constexpr std::size_t kChunk = 4096;       // rows per single-query chunk (multiple of 4)
+    static constexpr std::size_t kQueryBlock = 96;    // queries per batch block (each packed row block serves them all)
 
     struct Scratch {
         std::vector<float> query;
@@ -246,11 +250,7 @@ private:
         for (std::size_t first = 0; first < size(); first += kChunk) {
             const std::size_t count = std::min(kChunk, size() - first);
             store_.many(q, first, count, l2, qn, s.scores.data(), scan_hint());
-            for (std::size_t r = 0; r < count; ++r) {
-                const float sc = l2 ? -s.scores[r] : s.scores[r];
-                const auto id = static_cast<std::uint32_t>(first + r);
-                if (s.top.would_enter(sc) && accept(id)) s.top.push(id, sc);
-            }
+            push_scores(s.top, s.scores.data(), count, first, l2, accept);
         }
     }
 
@@ -274,11 +274,37 @@ private:
         return buffer.data();
     }
 
+    /// Offers a block's scores to the top-k, 16 at a time behind a vectorizable count of the scores that clear the
+    /// current bar: the heap is touched only for groups holding a candidate.
     static void push_scores(TopKCollector<>& top, const float* scores, std::size_t count, std::size_t first, bool l2) {
-        for (std::size_t r = 0; r < count; ++r) {
-            const float sc = l2 ? -scores[r] : scores[r];
-            if (top.would_enter(sc)) top.push(static_cast<std::uint32_t>(first + r), sc);
+        push_scores(top, scores, count, first, l2, [](std::uint32_t) { return true; });
+    }
+    /// As above, `accept` tested only for a score that would enter.
+    template <class Accept>
+    static void push_scores(TopKCollector<>& top, const float* scores, std::size_t count, std::size_t first, bool l2, const Accept& accept) {
+        for (std::size_t b = 0; b < count; b += 16) {
+            const std::size_t e = std::min(count, b + 16);
+            if (top.full()) {
+                const float bar = l2 ? -top.threshold() : top.threshold();
+                int passing = 0;
+                if (l2) {
+                    for (std::size_t r = b; r < e; ++r) passing += scores[r] <= bar;
+                } else {
+                    for (std::size_t r = b; r < e; ++r) passing += scores[r] >= bar;
+                }
+                if (passing == 0) continue;
+            }
+            for (std::size_t r = b; r < e; ++r) {
+                const float sc = l2 ? -scores[r] : scores[r];
+                const auto id = static_cast<std::uint32_t>(first + r);
+                if (top.would_enter(sc) && accept(id)) top.push(id, sc);
+            }
         }
+    }
+
+    /// Rows per batch block: a multiple of 16 whose packed panels take about 256 KiB (L2-resident with the queries).
+    [[nodiscard]] std::size_t row_block() const noexcept {
+        return std::clamp<std::size_t>((std::size_t{65536} / dim_) / 16 * 16, 16, 1024);
     }
 
     void search_block(DenseMatrixView<const float> queries, std::size_t k, std::span<SearchResults<>> out) const {
@@ -291,8 +317,12 @@ private:
         }
         std::vector<TopKCollector<>> tops;
         tops.reserve(nq);
-        for (std::size_t i = 0; i < nq; ++i) tops.emplace_back(std::min(k, std::max<std::size_t>(size(), 1)));
-        if (store_.is_int8()) {  // no block kernel for int8 rows: score query by query
+        // the panel kernel adds in another order than search(): keep a margin of candidates, re-score them as search()
+        // does (row_score) and keep the k best, so that search_batch() reports exactly search()'s results
+        const bool rescore = !store_.is_int8();
+        const std::size_t kept = rescore && k < size() / 2 ? std::max(2 * k, k + 16) : k;
+        for (std::size_t i = 0; i < nq; ++i) tops.emplace_back(std::min(kept, std::max<std::size_t>(size(), 1)));
+        if (store_.is_int8()) {  // no block kernel for int8 rows: score query by query (integer kernel)
             std::vector<float> scores(kChunk);
             for (std::size_t i = 0; i < nq; ++i) {
                 const float* q = qbuf.row(i).data();
@@ -304,24 +334,36 @@ private:
                 }
             }
         } else {
-            DenseMatrix<float> rows_f32;
-            if (store_.encoding() != VectorEncoding::f32) rows_f32.resize(kRowBlock, dim_);
-            std::vector<float> scores(nq * kRowBlock);
-            for (std::size_t first = 0; first < size(); first += kRowBlock) {
-                const std::size_t count = std::min(kRowBlock, size() - first);
-                const float* rows = nullptr;
-                if (store_.encoding() == VectorEncoding::f32) {
-                    rows = store_.f32_data() + first * dim_;
-                } else {
-                    for (std::size_t r = 0; r < count; ++r) store_.decode(first + r, rows_f32.row(r).data());
-                    rows = rows_f32.data();
+            // rows packed (and widened) into 16-row panels once per block, then every query of the block against them
+            const std::size_t rb = row_block();
+            aligned_vector<float> panels(rb * dim_);
+            std::vector<float> scores(nq * rb);
+            const std::uint8_t* raw = store_.raw_bytes().data();
+            for (std::size_t first = 0; first < size(); first += rb) {
+                const std::size_t count = std::min(rb, size() - first), padded = (count + 15) / 16 * 16;
+                switch (store_.encoding()) {
+                    case VectorEncoding::f16:
+                        simd::pack_panels(reinterpret_cast<const float16*>(raw) + first * dim_, count, dim_, dim_, panels.data());
+                        break;
+                    case VectorEncoding::bf16:
+                        simd::pack_panels(reinterpret_cast<const bfloat16*>(raw) + first * dim_, count, dim_, dim_, panels.data());
+                        break;
+                    default: simd::pack_panels(store_.f32_data() + first * dim_, count, dim_, dim_, panels.data());
                 }
-                if (l2) simd::l2_squared_block(qbuf.data(), nq, dim_, rows, count, dim_, dim_, scores.data(), kRowBlock);
-                else simd::dot_block(qbuf.data(), nq, dim_, rows, count, dim_, dim_, scores.data(), kRowBlock);
-                for (std::size_t i = 0; i < nq; ++i) push_scores(tops[i], scores.data() + i * kRowBlock, count, first, l2);
+                if (l2) simd::panel_l2(qbuf.data(), nq, dim_, panels.data(), padded, dim_, scores.data(), rb);
+                else simd::panel_dot(qbuf.data(), nq, dim_, panels.data(), padded, dim_, scores.data(), rb);
+                for (std::size_t i = 0; i < nq; ++i) push_scores(tops[i], scores.data() + i * rb, count, first, l2);
             }
         }
-        for (std::size_t i = 0; i < nq; ++i) out[i] = tops[i].sorted();
+        for (std::size_t i = 0; i < nq; ++i) {
+            if (!rescore) {
+                out[i] = tops[i].sorted();
+                continue;
+            }
+            TopKCollector<> best(std::min(k, std::max<std::size_t>(size(), 1)));
+            for (const auto& c : tops[i].unordered()) best.push(c.id, row_score(qbuf.row(i).data(), 0.0f, c.id));
+            out[i] = best.sorted();
+        }
     }
 
     std::size_t dim_ = 0;

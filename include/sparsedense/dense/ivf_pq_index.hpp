@@ -327,7 +327,8 @@ private:
         std::vector<float> query, rotated;
         CoarseQuantizer::Scratch coarse;
         PqScanner scanner;
-        TopKCollector<std::uint32_t, float> candidates{1}, final_top{1};
+        CandidateBuffer candidates;
+        TopKCollector<std::uint32_t, float> final_top{1};
         std::vector<std::uint8_t> code;
         std::vector<float> decoded;
     };

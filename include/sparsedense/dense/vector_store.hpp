@@ -105,10 +105,12 @@ public:
             case VectorEncoding::f32: return simd::dot(q, f32_row(i), dim_);
             case VectorEncoding::f16: return simd::dot(q, typed_row<float16>(i), dim_);
             case VectorEncoding::bf16: return simd::dot(q, typed_row<bfloat16>(i), dim_);
-            case VectorEncoding::int8_per_vector: return row_scale_[i] * dot_i8(q, typed_row<std::int8_t>(i), nullptr);
-            case VectorEncoding::int8_per_dimension: return dot_i8(q, typed_row<std::int8_t>(i), dim_scale_.data());
+            default: {
+                float d = 0.0f;
+                many_i8(q, i, 1, false, 0.0f, &d);
+                return d;
+            }
         }
-        return 0.0f;
     }
     /// Squared Euclidean distance of the query to row i (q_norm2 = |q|^2, used by the int8 encodings only).
     [[nodiscard]] float l2_squared(const float* q, std::size_t i, float q_norm2) const noexcept {
@@ -116,28 +118,23 @@ public:
             case VectorEncoding::f32: return simd::l2_squared(q, f32_row(i), dim_);
             case VectorEncoding::f16: return simd::l2_squared(q, typed_row<float16>(i), dim_);
             case VectorEncoding::bf16: return simd::l2_squared(q, typed_row<bfloat16>(i), dim_);
-            default: return std::max(0.0f, q_norm2 - 2.0f * dot(q, i) + row_norm2_[i]);
+            default: {
+                float d = 0.0f;
+                many_i8(q, i, 1, true, q_norm2, &d);
+                return d;
+            }
         }
     }
     /// out[r] = dot (or squared L2) of the query with rows [first, first + count).
     /// `hint` chooses interleaved (in-cache) or sequential (out-of-cache) row order; see simd::ScanHint.
+    /// Sequential order streams the rows with the prefetching kernels (simd::stream_dot_rows); int8 rows always do.
     void many(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out,
               simd::ScanHint hint = simd::ScanHint::automatic) const noexcept {
         switch (encoding_) {
-            case VectorEncoding::f32:
-                if (l2) simd::l2_squared_many(q, f32_row(first), count, dim_, dim_, out, hint);
-                else simd::dot_many(q, f32_row(first), count, dim_, dim_, out, hint);
-                return;
-            case VectorEncoding::f16:
-                if (l2) simd::l2_squared_many(q, typed_row<float16>(first), count, dim_, dim_, out, hint);
-                else simd::dot_many(q, typed_row<float16>(first), count, dim_, dim_, out, hint);
-                return;
-            case VectorEncoding::bf16:
-                if (l2) simd::l2_squared_many(q, typed_row<bfloat16>(first), count, dim_, dim_, out, hint);
-                else simd::dot_many(q, typed_row<bfloat16>(first), count, dim_, dim_, out, hint);
-                return;
-            default:
-                for (std::size_t r = 0; r < count; ++r) out[r] = l2 ? l2_squared(q, first + r, q_norm2) : dot(q, first + r);
+            case VectorEncoding::f32: return many_typed<float>(q, first, count, l2, out, hint);
+            case VectorEncoding::f16: return many_typed<float16>(q, first, count, l2, out, hint);
+            case VectorEncoding::bf16: return many_typed<bfloat16>(q, first, count, l2, out, hint);
+            default: return many_i8(q, first, count, l2, q_norm2, out);
         }
     }
 
@@ -301,27 +298,36 @@ private:
     }
     [[nodiscard]] const float* f32_row(std::size_t i) const noexcept { return typed_row<float>(i); }
 
-    float dot_i8(const float* q, const std::int8_t* c, const float* scales) const noexcept {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        std::size_t j = 0;
-        if (scales) {
-            for (; j + 4 <= dim_; j += 4) {
-                s0 += q[j] * scales[j] * c[j];
-                s1 += q[j + 1] * scales[j + 1] * c[j + 1];
-                s2 += q[j + 2] * scales[j + 2] * c[j + 2];
-                s3 += q[j + 3] * scales[j + 3] * c[j + 3];
-            }
-            for (; j < dim_; ++j) s0 += q[j] * scales[j] * c[j];
+    template <class T>
+    void many_typed(const float* q, std::size_t first, std::size_t count, bool l2, float* out, simd::ScanHint hint) const noexcept {
+        const T* rows = typed_row<T>(first);
+        if (simd::detail::scan_sequentially<T>(hint, count, dim_)) {
+            if (l2) simd::stream_l2_rows(q, rows, count, dim_, out);
+            else simd::stream_dot_rows(q, rows, count, dim_, out);
+        } else if (l2) {
+            simd::l2_squared_many(q, rows, count, dim_, dim_, out, simd::ScanHint::interleaved);
         } else {
-            for (; j + 4 <= dim_; j += 4) {
-                s0 += q[j] * c[j];
-                s1 += q[j + 1] * c[j + 1];
-                s2 += q[j + 2] * c[j + 2];
-                s3 += q[j + 3] * c[j + 3];
-            }
-            for (; j < dim_; ++j) s0 += q[j] * c[j];
+            simd::dot_many(q, rows, count, dim_, dim_, out, simd::ScanHint::interleaved);
         }
-        return (s0 + s1) + (s2 + s3);
+    }
+    /// int8 rows: the query (times the per-dimension scales) is rounded once per call to int16 codes with one scale
+    /// (q ~ sq * q16, sq = max|q| / 32767: relative error <= 2^-16 per value, far below the int8 rounding of the
+    /// rows), the dot products are integer sums (simd::dot_i16_i8_rows), then x sq and the per-vector scale; L2 as
+    /// |q|^2 - 2 q.x + |x|^2. Every int8 score goes through here (dot(), l2_squared() and many() agree bit for bit).
+    void many_i8(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out) const noexcept {
+        static thread_local std::vector<std::int16_t> q16;
+        q16.resize(dim_);
+        const float* dscale = encoding_ == VectorEncoding::int8_per_dimension ? dim_scale_.data() : nullptr;
+        float qmax = 0.0f;
+        for (std::size_t j = 0; j < dim_; ++j) qmax = std::max(qmax, std::fabs(dscale ? q[j] * dscale[j] : q[j]));
+        const float sq = qmax > 0.0f ? qmax / 32767.0f : 1.0f;
+        for (std::size_t j = 0; j < dim_; ++j)
+            q16[j] = static_cast<std::int16_t>(std::clamp(std::nearbyint((dscale ? q[j] * dscale[j] : q[j]) / sq), -32767.0f, 32767.0f));
+        simd::dot_i16_i8_rows(q16.data(), typed_row<std::int8_t>(first), count, dim_, out);
+        for (std::size_t r = 0; r < count; ++r) {
+            const float d = encoding_ == VectorEncoding::int8_per_vector ? out[r] * sq * row_scale_[first + r] : out[r] * sq;
+            out[r] = l2 ? std::max(0.0f, q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
+        }
     }
 
     void fit_dimension_scales(DenseMatrixView<const float> rows) {

@@ -5,6 +5,9 @@
 //   dot_many / l2_squared_many  one query against many rows (rows share each query load)
 //   dot_block / l2_squared_block  a block of queries against a block of rows, register-blocked (4x4 on AVX-512),
 //                               the flat-scan kernel for query batches
+//   stream_dot_rows / stream_l2_rows  one query against contiguous rows in address order with software prefetch:
+//                               the out-of-cache flat scan (ScanHint::sequential); same per-row values as dot()
+//   dot_i16_i8_rows             int16 query . int8 rows in integers (vpmaddwd), FlatIndex's int8 storage
 //   dot_i8 / dot_u8 / dot_u8_i8 integer dot products, exact in i32 (VNNI vpdpwssd where the CPU has it)
 // Accumulation is in f32 with several independent accumulators, so results differ from the sequential scalar
 // reference by rounding only: |simd - scalar| <= ~n * 2^-23 * sum|a_i * b_i|. Integer results are exact while
@@ -14,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
+#include <vector>
 
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
@@ -83,6 +88,70 @@ inline void scan_rows(const float* q, const T* rows, std::size_t count, std::siz
     }
 }
 }  // namespace detail
+
+/// One query against `count` contiguous rows (stride = dim), row after row with software prefetch ahead: out[r] is
+/// the value dot() / l2_squared() gives for row r, bit for bit (the same per-row code).
+inline void stream_dot_rows(const float* q, const float* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_dot_f32(q, rows, count, dim, out);
+}
+inline void stream_dot_rows(const float* q, const float16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_dot_f16(q, rows, count, dim, out);
+}
+inline void stream_dot_rows(const float* q, const bfloat16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_dot_bf16(q, rows, count, dim, out);
+}
+inline void stream_l2_rows(const float* q, const float* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_l2_f32(q, rows, count, dim, out);
+}
+inline void stream_l2_rows(const float* q, const float16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_l2_f16(q, rows, count, dim, out);
+}
+inline void stream_l2_rows(const float* q, const bfloat16* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->stream_l2_bf16(q, rows, count, dim, out);
+}
+/// out[r] = sum_j q[j] * row_r[j] over `count` contiguous int8 rows and an int16 query: int32 lane sums, exact
+/// (flushed every 2,048 values), converted to f32 and added; levels differ by that f32 rounding only (none while
+/// every partial sum stays below 2^24).
+inline void dot_i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    kernels().flat_scan->dot_i16_i8_rows(q, rows, count, dim, out);
+}
+
+/// Packs `count` rows (dim values, `stride` apart) into 16-row panels for panel_dot / panel_l2: value j of row r goes
+/// to panels[(r / 16) * 16 * dim + j * 16 + r % 16]; rows up to the next multiple of 16 are zero. `panels` holds
+/// round_up(count, 16) * dim floats. T = float, float16 or bfloat16 (widened here).
+template <class T>
+inline void pack_panels(const T* rows, std::size_t count, std::size_t dim, std::size_t stride, float* panels) {
+    const std::size_t padded = (count + 15) / 16 * 16;
+    std::vector<float> wide(std::is_same_v<T, float> ? 0 : dim);
+    for (std::size_t p = 0; p < padded; p += 16) {
+        float* dst = panels + p * dim;
+        for (std::size_t lane = 0; lane < 16; ++lane) {
+            if (p + lane < count) {
+                const float* src = nullptr;
+                if constexpr (std::is_same_v<T, float>) {
+                    src = rows + (p + lane) * stride;
+                } else {
+                    if constexpr (std::is_same_v<T, float16>) kernels().flat_scan->widen_f16(rows + (p + lane) * stride, dim, wide.data());
+                    else kernels().flat_scan->widen_bf16(rows + (p + lane) * stride, dim, wide.data());
+                    src = wide.data();
+                }
+                for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = src[j];
+            } else {
+                for (std::size_t j = 0; j < dim; ++j) dst[j * 16 + lane] = 0.0f;
+            }
+        }
+    }
+}
+/// out[i * out_stride + r] = dot (squared L2) of query i and packed row r, for nr = a multiple of 16 packed rows:
+/// the register-blocked batch kernel (each row value loaded feeds 12 queries on AVX-512; no horizontal sums).
+inline void panel_dot(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr, std::size_t dim,
+                      float* out, std::size_t out_stride) noexcept {
+    kernels().flat_scan->panel_dot(queries, nq, q_stride, panels, nr, dim, out, out_stride);
+}
+inline void panel_l2(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr, std::size_t dim,
+                     float* out, std::size_t out_stride) noexcept {
+    kernels().flat_scan->panel_l2(queries, nq, q_stride, panels, nr, dim, out, out_stride);
+}
 
 inline void dot_many(const float* q, const float* rows, std::size_t count, std::size_t dim, std::size_t stride, float* out,
                      ScanHint hint = ScanHint::automatic) noexcept {

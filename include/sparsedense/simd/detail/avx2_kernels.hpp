@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/simd/detail/flat_scan_table.hpp"
 
 SPARSEDENSE_AVX2_REGION_BEGIN
 
@@ -23,6 +24,9 @@ struct V {
     using F = __m256;
     static constexpr std::size_t W = 8, BQ = 2, BR = 4, many_rows = 4;
     static inline F zero() noexcept { return _mm256_setzero_ps(); }
+    static constexpr std::size_t panel_queries = 6, panel_vectors = 2;  // 12 accumulators of 16 registers
+    static inline F set1(float x) noexcept { return _mm256_set1_ps(x); }
+    static inline void store(float* p, F x) noexcept { _mm256_storeu_ps(p, x); }
     static inline F load(const float* p) noexcept { return _mm256_loadu_ps(p); }
     static inline F load(const float16* p) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static inline F load(const bfloat16* p) noexcept {
@@ -34,6 +38,21 @@ struct V {
         std::memcpy(buffer, p, n * sizeof(T));
         return load(buffer);
     }
+    // int16 query x int8 codes, 16 per step, pairwise products summed into 8 x int32 (flat_scan_body.inl)
+    static inline __m256i zero_i() noexcept { return _mm256_setzero_si256(); }
+    static inline __m256i madd_i8(const std::int16_t* q, const std::int8_t* c, __m256i acc) noexcept {
+        const __m256i cw = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c)));
+        return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)), cw));
+    }
+    static inline __m256i madd_i8_partial(const std::int16_t* q, const std::int8_t* c, std::size_t n, __m256i acc) noexcept {
+        alignas(32) std::int16_t qb[16] = {};
+        alignas(16) std::int8_t cb[16] = {};
+        std::memcpy(qb, q, n * 2);
+        std::memcpy(cb, c, n);
+        return madd_i8(qb, cb, acc);
+    }
+    static inline __m256i add_i(__m256i a, __m256i b) noexcept { return _mm256_add_epi32(a, b); }
+    static inline F i_to_f(__m256i a) noexcept { return _mm256_cvtepi32_ps(a); }
     static inline F fmadd(F a, F b, F c) noexcept { return _mm256_fmadd_ps(a, b, c); }
     static inline F sub(F a, F b) noexcept { return _mm256_sub_ps(a, b); }
     static inline F add(F a, F b) noexcept { return _mm256_add_ps(a, b); }
@@ -46,6 +65,7 @@ struct V {
 };
 
 #include "sparsedense/simd/detail/kernel_body.inl"
+#include "sparsedense/simd/detail/flat_scan_body.inl"
 
 template <bool SignedA, bool SignedB>
 inline std::int32_t int_dot(const void* a_ptr, const void* b_ptr, std::size_t n) noexcept {

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/simd/detail/flat_scan_table.hpp"
 
 SPARSEDENSE_AVX512_REGION_BEGIN
 
@@ -23,6 +24,10 @@ struct V {
     using F = __m512;
     static constexpr std::size_t W = 16, BQ = 4, BR = 4, many_rows = 8;
     static inline F zero() noexcept { return _mm512_setzero_ps(); }
+    // panel kernel (flat_scan_body.inl): 12 queries x 2 registers of rows = 24 accumulators
+    static constexpr std::size_t panel_queries = 12, panel_vectors = 2;
+    static inline F set1(float x) noexcept { return _mm512_set1_ps(x); }
+    static inline void store(float* p, F x) noexcept { _mm512_storeu_ps(p, x); }
     static inline F load(const float* p) noexcept { return _mm512_loadu_ps(p); }
     static inline F load(const float16* p) noexcept { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static inline F load(const bfloat16* p) noexcept {
@@ -34,6 +39,19 @@ struct V {
     static inline F load_partial(const bfloat16* p, std::size_t n) noexcept {
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask(n), p)), 16));
     }
+    // int16 query x int8 codes, 32 per step, pairwise products summed into 16 x int32 (flat_scan_body.inl)
+    static inline __m512i zero_i() noexcept { return _mm512_setzero_si512(); }
+    static inline __m512i madd_i8(const std::int16_t* q, const std::int8_t* c, __m512i acc) noexcept {
+        const __m512i cw = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c)));
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_loadu_si512(q), cw));
+    }
+    static inline __m512i madd_i8_partial(const std::int16_t* q, const std::int8_t* c, std::size_t n, __m512i acc) noexcept {
+        const __mmask32 m = static_cast<__mmask32>((std::uint64_t{1} << n) - 1u);
+        const __m512i cw = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, c));
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(m, q), cw));
+    }
+    static inline __m512i add_i(__m512i a, __m512i b) noexcept { return _mm512_add_epi32(a, b); }
+    static inline F i_to_f(__m512i a) noexcept { return _mm512_cvtepi32_ps(a); }
     static inline F fmadd(F a, F b, F c) noexcept { return _mm512_fmadd_ps(a, b, c); }
     static inline F sub(F a, F b) noexcept { return _mm512_sub_ps(a, b); }
     static inline F add(F a, F b) noexcept { return _mm512_add_ps(a, b); }
@@ -41,6 +59,7 @@ struct V {
 };
 
 #include "sparsedense/simd/detail/kernel_body.inl"
+#include "sparsedense/simd/detail/flat_scan_body.inl"
 
 // ---- integer dot products: widen 32 bytes to 32 x i16, multiply-add pairs into 16 x i32.
 template <bool SignedA, bool SignedB>

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/simd/detail/flat_scan_table.hpp"
 
 namespace sparsedense::simd::detail::scalar {
 
@@ -54,5 +55,44 @@ inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std
     for (std::size_t i = 0; i < n; ++i) s += values[i] * dense[ids[i]];
     return s;
 }
+
+// ---- flat scan (flat_scan_table.hpp): the reference definitions, row after row
+template <class T>
+inline void stream_dot(const float* q, const T* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    for (std::size_t r = 0; r < count; ++r) out[r] = dot(q, rows + r * dim, dim);
+}
+template <class T>
+inline void stream_l2(const float* q, const T* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    for (std::size_t r = 0; r < count; ++r) out[r] = l2_squared(q, rows + r * dim, dim);
+}
+inline void i16_i8_rows(const std::int16_t* q, const std::int8_t* rows, std::size_t count, std::size_t dim, float* out) noexcept {
+    for (std::size_t r = 0; r < count; ++r) {
+        std::int64_t s = 0;
+        for (std::size_t i = 0; i < dim; ++i) s += static_cast<std::int32_t>(q[i]) * rows[r * dim + i];
+        out[r] = static_cast<float>(s);
+    }
+}
+template <bool L2>
+inline void panel_block(const float* queries, std::size_t nq, std::size_t q_stride, const float* panels, std::size_t nr,
+                        std::size_t dim, float* out, std::size_t out_stride) noexcept {
+    for (std::size_t i = 0; i < nq; ++i)
+        for (std::size_t r = 0; r < nr; ++r) {
+            const float* x = panels + (r / 16) * 16 * dim + r % 16;
+            float s = 0.0f;
+            for (std::size_t j = 0; j < dim; ++j) {
+                const float d = queries[i * q_stride + j] - x[j * 16];
+                s += L2 ? d * d : queries[i * q_stride + j] * x[j * 16];
+            }
+            out[i * out_stride + r] = s;
+        }
+}
+template <class T>
+inline void widen(const T* in, std::size_t n, float* out) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
+}
+inline constexpr FlatScanKernels flat_scan_kernels{&stream_dot<float>, &stream_dot<float16>, &stream_dot<bfloat16>,
+                                                   &stream_l2<float>,  &stream_l2<float16>,  &stream_l2<bfloat16>,
+                                                   &i16_i8_rows, &panel_block<false>, &panel_block<true>,
+                                                   &widen<float16>, &widen<bfloat16>};
 
 }  // namespace sparsedense::simd::detail::scalar

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sparsedense/core/value_types.hpp"
+#include "sparsedense/simd/detail/flat_scan_table.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -21,6 +22,9 @@ struct V {
     using F = xsimd::batch<float, xsimd::sse2>;
     static constexpr std::size_t W = 4, BQ = 2, BR = 2, many_rows = 4;
     static inline F zero() noexcept { return F(0.0f); }
+    static constexpr std::size_t panel_queries = 3, panel_vectors = 4;  // 12 accumulators of 16 registers
+    static inline F set1(float x) noexcept { return F(x); }
+    static inline void store(float* p, F x) noexcept { x.store_unaligned(p); }
     static inline F load(const float* p) noexcept { return F::load_unaligned(p); }
     template <class T>
     static inline F load(const T* p) noexcept {
@@ -41,6 +45,7 @@ struct V {
 };
 
 #include "sparsedense/simd/detail/kernel_body.inl"
+#include "sparsedense/simd/detail/flat_scan_body.inl"
 
 template <bool SignedA, bool SignedB>
 inline std::int32_t int_dot(const void* a_ptr, const void* b_ptr, std::size_t n) noexcept {
