@@ -178,6 +178,22 @@ CsrInput csr_input(nb::handle obj, const char* what) {
 
 SparseQueryInput sparse_query_input(nb::handle obj) {
     SparseQueryInput in;
+    if (PyTuple_Check(obj.ptr()) && PyTuple_GET_SIZE(obj.ptr()) == 2) {  // fast path: int32 / uint32 ids, float32 values
+        PyObject* ids = PyTuple_GET_ITEM(obj.ptr(), 0);
+        PyObject* vals = PyTuple_GET_ITEM(obj.ptr(), 1);
+        if (PyArray_Check(ids) && PyArray_Check(vals)) {
+            auto* ia = reinterpret_cast<PyArrayObject*>(ids);
+            auto* va = reinterpret_cast<PyArrayObject*>(vals);
+            if (PyArray_NDIM(ia) == 1 && PyArray_NDIM(va) == 1 && (PyArray_TYPE(ia) == NPY_INT32 || PyArray_TYPE(ia) == NPY_UINT32) &&
+                PyArray_TYPE(va) == NPY_FLOAT32 && PyArray_ISCARRAY_RO(ia) && PyArray_ISCARRAY_RO(va) && PyArray_ISNOTSWAPPED(ia) &&
+                PyArray_ISNOTSWAPPED(va)) {
+                // int32 ids are viewed as u32: a negative one becomes >= 2^31 and fails the dimension check
+                in.view = {std::span<const std::uint32_t>(static_cast<const std::uint32_t*>(PyArray_DATA(ia)), static_cast<std::size_t>(PyArray_DIM(ia, 0))),
+                           std::span<const float>(static_cast<const float*>(PyArray_DATA(va)), static_cast<std::size_t>(PyArray_DIM(va, 0)))};
+                return in;
+            }
+        }
+    }
     if (nb::isinstance<nb::tuple>(obj) || nb::isinstance<nb::list>(obj)) {
         nb::sequence seq = nb::borrow<nb::sequence>(obj);
         if (nb::len(seq) != 2) bad_argument("sparse query: expected (indices, values), got a sequence of " + std::to_string(nb::len(seq)));
