@@ -62,6 +62,8 @@ def measure_batch(index, queries, params, threads, repeats):
 def measure_one(index, queries, params, repeats, calls_per_query=20):
     """(python us/call, c++ us/call) over the queries: medians of interleaved repeats, thread CPU time."""
     rows = [queries[i] for i in range(min(200, queries.shape[0]))]
+    if hasattr(queries, "indptr"):  # sparse: the (indices, values) form (a one-row CSR also works, slower to unpack)
+        rows = [(r.indices, r.data) for r in rows]
     py, cc = [], []
     for _ in range(repeats):
         t = time.thread_time()

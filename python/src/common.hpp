@@ -62,6 +62,7 @@ DenseInput dense_input(nb::handle obj, bool batch, const char* what);
 /// not copied (the row offsets are, as u64: rows + 1 values).
 struct CsrInput {
     nb::object keep_indptr, keep_indices, keep_data;
+    std::vector<std::uint64_t> indptr_u64;  // int32 row offsets widened (the fast path)
     sd::CsrMatrixView<float> view;
 };
 CsrInput csr_input(nb::handle obj, const char* what);

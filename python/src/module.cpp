@@ -153,6 +153,39 @@ CsrInput csr_input(nb::handle obj, const char* what) {
     nb::tuple shape = nb::cast<nb::tuple>(m.attr("shape"));
     if (shape.size() != 2) bad_argument(std::string(what) + ": expected a 2-D sparse matrix");
     CsrInput in;
+    bool viewed = false;
+    {  // fast path: numpy int32 / int64 offsets, int32 indices, float32 data, all C-contiguous (scipy's usual CSR)
+        nb::object ip = m.attr("indptr"), ix = m.attr("indices"), dt = m.attr("data");
+        auto plain = [](PyObject* o, std::initializer_list<int> types) {
+            if (!PyArray_Check(o)) return false;
+            auto* a = reinterpret_cast<PyArrayObject*>(o);
+            if (PyArray_NDIM(a) != 1 || !PyArray_ISCARRAY_RO(a) || !PyArray_ISNOTSWAPPED(a)) return false;
+            for (int t : types)
+                if (PyArray_TYPE(a) == t) return true;
+            return false;
+        };
+        if (plain(ip.ptr(), {NPY_INT32, NPY_INT64}) && plain(ix.ptr(), {NPY_INT32}) && plain(dt.ptr(), {NPY_FLOAT32})) {
+            auto* ipa = reinterpret_cast<PyArrayObject*>(ip.ptr());
+            const std::size_t n = static_cast<std::size_t>(PyArray_DIM(ipa, 0));
+            if (PyArray_TYPE(ipa) == NPY_INT64) {
+                in.view.indptr = {static_cast<const std::uint64_t*>(PyArray_DATA(ipa)), n};  // a negative offset fails validation
+            } else {
+                const auto* p = static_cast<const std::int32_t*>(PyArray_DATA(ipa));
+                in.indptr_u64.resize(n);
+                for (std::size_t i = 0; i < n; ++i) in.indptr_u64[i] = static_cast<std::uint64_t>(static_cast<std::int64_t>(p[i]));
+                in.view.indptr = in.indptr_u64;
+            }
+            auto* ixa = reinterpret_cast<PyArrayObject*>(ix.ptr());
+            auto* dta = reinterpret_cast<PyArrayObject*>(dt.ptr());
+            in.view.indices = {static_cast<const std::uint32_t*>(PyArray_DATA(ixa)), static_cast<std::size_t>(PyArray_DIM(ixa, 0))};
+            in.view.values = {static_cast<const float*>(PyArray_DATA(dta)), static_cast<std::size_t>(PyArray_DIM(dta, 0))};
+            in.keep_indptr = std::move(ip);
+            in.keep_indices = std::move(ix);
+            in.keep_data = std::move(dt);
+            viewed = true;
+        }
+    }
+    if (!viewed) {  // anything else: converted once through numpy
     nb::object indptr = as_array(m.attr("indptr"));
     const std::string pkind = py_str(indptr.attr("dtype").attr("kind"));
     if (pkind != "i" && pkind != "u") bad_argument(std::string(what) + ": indptr must be integers");
@@ -167,6 +200,7 @@ CsrInput csr_input(nb::handle obj, const char* what) {
     in.view.indptr = span_of<std::uint64_t>(in.keep_indptr);
     in.view.indices = span_of<std::uint32_t>(in.keep_indices);
     in.view.values = span_of<float>(in.keep_data);
+    }
     in.view.cols = nb::cast<std::size_t>(shape[1]);
     const std::size_t rows = nb::cast<std::size_t>(shape[0]);
     if (in.view.indptr.size() != rows + 1)
