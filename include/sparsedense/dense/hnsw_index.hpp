@@ -68,7 +68,7 @@ struct HnswIndexBuildParams {
     bool keep_f32 = true;                ///< with a reduced storage, also keep f32 vectors for exact re-ranking
     std::size_t threads = 0;             ///< insertion threads (0 = every hardware thread; 1 = deterministic)
     std::uint64_t seed = 42;             ///< seeds the node levels
-    ProgressCallback progress;           ///< build progress (core/progress.hpp); empty = silent
+    ProgressCallback progress{};         ///< build progress (core/progress.hpp); empty = silent
 };
 
 struct HnswIndexSearchParams {
@@ -106,6 +106,7 @@ public:
     static HnswIndex build(DenseMatrixView<const float> data, Metric metric, const HnswIndexBuildParams& params = {}) {
         HnswIndex index(data.cols, metric, params);
         index.add(data);
+        index.params_.progress = {};  // the caller's callback is not kept past build()
         return index;
     }
 
@@ -358,15 +359,21 @@ inline void HnswIndex::insert_new(DenseMatrixView<const float> rows, std::size_t
     deleted_.modify([&](auto& w) { w.resize((size() + 63) / 64, 0); });
     detail::HnswInserter inserter(graph_, store_, l2(), params_.ef_construction, deleted_.span());
     const std::size_t threads = detail::resolve_threads(params_.threads, rows.rows);
+    ProgressReporter progress(params_.progress, "insert", rows.rows);
     if (threads == 1) {
         detail::HnswBuildScratch s;
-        for (std::size_t i = 0; i < rows.rows; ++i) inserter.insert<false>(static_cast<std::uint32_t>(first + i), rows.row_data(i), s);
-        return;
+        for (std::size_t i = 0; i < rows.rows; ++i) {
+            inserter.insert<false>(static_cast<std::uint32_t>(first + i), rows.row_data(i), s);
+            progress.advance();
+        }
+    } else {
+        std::vector<detail::HnswBuildScratch> scratch(threads);
+        detail::parallel_for(rows.rows, threads, 32, [&](std::size_t b, std::size_t e, std::size_t worker) {
+            for (std::size_t i = b; i < e; ++i) inserter.insert<true>(static_cast<std::uint32_t>(first + i), rows.row_data(i), scratch[worker]);
+            progress.advance(e - b);
+        });
     }
-    std::vector<detail::HnswBuildScratch> scratch(threads);
-    detail::parallel_for(rows.rows, threads, 32, [&](std::size_t b, std::size_t e, std::size_t worker) {
-        for (std::size_t i = b; i < e; ++i) inserter.insert<true>(static_cast<std::uint32_t>(first + i), rows.row_data(i), scratch[worker]);
-    });
+    progress.finish();
 }
 
 /// Puts new vectors into deleted slots and repairs the graph around each (hnswlib's replace-deleted).

@@ -67,7 +67,7 @@ struct IvfPqIndexBuildParams {
     std::size_t pq_training_points = 65536;
     std::uint64_t seed = 2024;
     std::size_t threads = 0;                           ///< threads for training and adding (0 = all)
-    ProgressCallback progress;                         ///< build progress (core/progress.hpp); empty = silent
+    ProgressCallback progress{};                       ///< build progress (core/progress.hpp); empty = silent
 };
 
 struct IvfPqIndexSearchParams {
@@ -126,6 +126,7 @@ public:
         IvfPqIndex index(data.cols, metric, params);
         index.train(data);
         index.add(data);
+        index.params_.progress = {};  // the caller's callback is not kept past build()
         return index;
     }
 
@@ -178,6 +179,7 @@ public:
         kp.max_points_per_centroid = params_.coarse_points_per_centroid;
         kp.seed = params_.seed;
         kp.threads = params_.threads;
+        kp.progress = params_.progress;
         KMeans km(kp);
         km.train(x.view());
         CoarseQuantizer coarse(km.centroids());
@@ -409,6 +411,7 @@ private:
         pp.max_training_points = 0;
         pp.seed = params_.seed + 1;
         pp.threads = params_.threads;
+        pp.progress = params_.progress;
         ProductQuantizer pq(dim_, params_.m, params_.nbits);
         pq.train(sample.view(), pp);
         return pq;
@@ -424,11 +427,14 @@ private:
                 if (lookup_.count(ids[i]) || !fresh.emplace(ids[i], 0).second)
                     raise(ErrorKind::invalid_argument, "IvfPqIndex: duplicate id ", static_cast<unsigned long long>(ids[i]), " at row ", i);
         }
+        ProgressReporter progress(params_.progress, "add", 3 * x.rows(), 3);  // assign, encode, append: a third each
         const auto assign = coarse_.assign(x.view(), params_.threads);  // the rule search probes with
+        progress.advance(x.rows());
         DenseMatrix<float> residual(x);
         if (params_.by_residual)
             for (std::size_t i = 0; i < residual.rows(); ++i) coarse_.residual(x.row(i).data(), assign[i], residual.row(i).data());
         const auto codes = pq_.encode(residual.view(), params_.threads);
+        progress.advance(x.rows());
         auto& external = external_.mutate();
         for (std::size_t i = 0; i < x.rows(); ++i) {
             const std::uint32_t internal = lists_.append(assign[i], codes.data() + i * params_.m);
@@ -437,6 +443,7 @@ private:
         }
         if (!ids.empty()) explicit_ids_ = true;
         if (params_.keep_vectors) store_.append(x.view());
+        progress.finish();
     }
 
     /// The score search() ranks with: exact from the kept vectors, or the decoded code (centroid + residual).

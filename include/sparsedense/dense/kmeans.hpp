@@ -30,6 +30,7 @@
 #include <vector>
 
 
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
@@ -50,6 +51,7 @@ struct KMeansParams {
     std::uint64_t seed = 1234;
     std::size_t threads = 0;                     ///< 0 = all hardware threads
     bool spherical = false;                      ///< renormalise centroids to unit length after each update
+    ProgressCallback progress{};                 ///< one report per iteration (stage "kmeans"); empty = silent
 };
 
 class KMeans {
@@ -95,6 +97,7 @@ public:
         std::vector<float> dist(ns);
         std::vector<double> sums(k * d);
         std::vector<std::size_t> counts(k);
+        ProgressReporter progress(params_.progress, "kmeans", params_.iterations, params_.iterations);
         for (std::size_t it = 0; it < params_.iterations; ++it) {
             assign_into(sample.view(), assignment.data(), dist.data());
             double obj = 0.0;
@@ -118,7 +121,9 @@ public:
             }
             repair_empty(counts);
             if (params_.spherical) normalize_centroids();
+            progress.advance();
         }
+        progress.finish();
         if (params_.iterations > 0) {  // final objective of the returned centroids
             assign_into(sample.view(), assignment.data(), dist.data());
             double obj = 0.0;

@@ -24,6 +24,7 @@
 #include <span>
 #include <vector>
 
+#include "sparsedense/core/progress.hpp"
 #include "sparsedense/core/dense_matrix.hpp"
 #include "sparsedense/core/error.hpp"
 #include "sparsedense/core/validation.hpp"
@@ -42,6 +43,7 @@ struct ProductQuantizerParams {
     std::size_t max_training_points = 65536;   ///< training sample (0 = all)
     std::uint64_t seed = 4321;
     std::size_t threads = 0;
+    ProgressCallback progress{};               ///< one report per trained sub-space (stage "train_pq")
 };
 
 /// A LUT quantized to u8 for the fast-scan kernels: value(code) ~ bias + sum_m table[m][code_m] / scale.
@@ -98,6 +100,7 @@ public:
         std::vector<std::size_t> rows(n);
         for (std::size_t i = 0; i < n; ++i) rows[i] = i * data.rows / n;
         std::vector<float> cb(dim_ * k);
+        ProgressReporter progress(params.progress, "train_pq", m_, m_);
         detail::parallel_for(m_, params.threads, [&](std::size_t s0, std::size_t s1, std::size_t) {
             for (std::size_t s = s0; s < s1; ++s) {
                 const std::size_t ds = sub_dim(s), off = offsets_[s];
@@ -112,8 +115,10 @@ public:
                 KMeans km(kp);
                 km.train(sub.view());
                 std::copy_n(km.centroids().data(), k * ds, cb.data() + off * k);
+                progress.advance();
             }
         });
+        progress.finish();
         codebooks_ = io::Buffer<float>(std::move(cb));
         build_transposed();
     }

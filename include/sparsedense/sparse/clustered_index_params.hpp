@@ -37,7 +37,7 @@ struct ClusteredInvertedIndexBuildParams {
     std::size_t knn = 0;                                  ///< neighbours per document in the k-NN graph (0 = no graph)
     std::size_t threads = 0;                              ///< build workers, 0 = all cores
     std::uint64_t seed = 42;                              ///< centroid sampling
-    ProgressCallback progress;                            ///< build progress (core/progress.hpp); empty = silent
+    ProgressCallback progress{};                          ///< build progress (core/progress.hpp); empty = silent
 };
 
 /// Order in which the blocks of the visited lists are considered.

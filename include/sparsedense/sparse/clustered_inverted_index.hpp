@@ -146,7 +146,7 @@ private:
     static void check_search_params(const search_params_type& params);
     static void check_build_params(const build_params_type& params);
     static void select_terms(const query_type& query, std::size_t cut, std::vector<std::uint32_t>& selected);
-    static std::vector<detail::ClusteredList> cluster_lists(CsrMatrixView<float> docs, std::size_t dim, detail::PrunedLists& kept,
+    static std::vector<detail::ClusteredList> cluster_lists(CsrMatrixView<float> docs, std::size_t dim, detail::PrunedLists& kept, ProgressReporter& progress,
                                                             const build_params_type& params, std::size_t threads);
     void adopt_lists(std::vector<detail::ClusteredList>& built);
     void load_forward(const io::SectionReader& r);
@@ -200,13 +200,21 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(const CsrMatrixView<
         index.a_.forward = CompactForwardIndex::view(w, l, dim, params.forward_values);
     }
     auto kept = detail::prune_postings(docs, dim, params, threads);
-    auto built = cluster_lists(docs, dim, kept, params, threads);
-    index.adopt_lists(built);
+    {
+        ProgressReporter progress(params.progress, "cluster", dim);  // lists clustered and summarized
+        auto built = cluster_lists(docs, dim, kept, progress, params, threads);
+        index.adopt_lists(built);
+        progress.finish();
+    }
+    index.params_.progress = {};  // the caller's callback is not kept past build()
     if (params.knn > 0) {
+        ProgressReporter progress(params.progress, "knn_graph", docs.rows());  // documents whose neighbours are found
         auto graph = detail::build_knn_graph(index.a_.forward, params.knn, threads,
                                              [&](const query_type& q, std::size_t k, SearchResults<id_type>& out, const search_params_type& sp) {
                                                  index.search_into(q, k, out, sp);
+                                                 progress.advance();
                                              });
+        progress.finish();
         index.a_.knn_degree = params.knn;
         index.a_.knn = index.store_->adopt(std::move(graph));
     }
@@ -214,7 +222,7 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(const CsrMatrixView<
 }
 
 /// Clusters every pruned list into blocks and summarizes them; lists in parallel, the longest first (load balance).
-inline std::vector<detail::ClusteredList> ClusteredInvertedIndex::cluster_lists(CsrMatrixView<float> docs, std::size_t dim, detail::PrunedLists& kept,
+inline std::vector<detail::ClusteredList> ClusteredInvertedIndex::cluster_lists(CsrMatrixView<float> docs, std::size_t dim, detail::PrunedLists& kept, ProgressReporter& progress,
                                                                                const build_params_type& params, std::size_t threads) {
     const auto heads = detail::DocumentHeads::compute(docs, params.doc_cut, threads);
     std::vector<detail::ClusteredList> built(dim);
@@ -241,6 +249,7 @@ inline std::vector<detail::ClusteredList> ClusteredInvertedIndex::cluster_lists(
                 detail::summarize_block(docs, out.docs.data() + out.block_bounds[b], out.block_bounds[b + 1] - out.block_bounds[b], b, params.alpha,
                                         params.summary_max_terms, ss, out.summaries);
         }
+        progress.advance(te - tb);
     });
     kept.clear();
     kept.shrink_to_fit();

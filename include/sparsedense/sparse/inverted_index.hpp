@@ -88,7 +88,7 @@ struct InvertedIndexBuildParams {
     WeightPrecision precision = WeightPrecision::f32;  ///< posting weight precision (memory vs score error)
     std::size_t block_size = 64;                        ///< postings per block-max block (BMW skip granularity)
     std::size_t threads = 0;                            ///< build workers, 0 = all cores
-    ProgressCallback progress;                          ///< build progress (core/progress.hpp); empty = silent
+    ProgressCallback progress{};                        ///< build progress (core/progress.hpp); empty = silent
 };
 
 struct InvertedIndexSearchParams {
@@ -313,7 +313,7 @@ inline void encode_term(InvertedIndexLists& l, std::size_t t, WeightPrecision pr
 
 /// The posting lists of `docs` (dimension `dim`), encoded at `precision` with blocks of `block_size` postings.
 inline InvertedIndexLists build_lists(const CsrMatrixView<float>& docs, std::size_t dim, WeightPrecision precision, std::size_t block_size,
-                                      std::size_t threads) {
+                                      std::size_t threads, ProgressReporter* progress = nullptr) {
     auto transposed = transpose_csr(docs, dim, threads);
     InvertedIndexLists l;
     l.offsets = std::move(transposed.offsets);
@@ -336,6 +336,7 @@ inline InvertedIndexLists build_lists(const CsrMatrixView<float>& docs, std::siz
     l.block_min.resize(nblocks);
     parallel_for(dim, threads, 512, [&](std::size_t tb, std::size_t te, std::size_t) {
         for (std::size_t t = tb; t < te; ++t) encode_term(l, t, precision, block_size);
+        if (progress) progress->advance(te - tb);
     });
     if (precision != WeightPrecision::f32) l.w_f32 = {};
     return l;
@@ -369,7 +370,9 @@ inline InvertedIndex InvertedIndex::build(const batch_type& docs, const build_pa
     index.fwd_ids_ = st.adopt(std::vector<std::uint32_t>(docs.indices.begin(), docs.indices.end()));
     index.fwd_values_ = st.adopt(std::vector<float>(docs.values.begin(), docs.values.end()));
 
-    auto l = detail::build_lists(docs, dim, params.precision, params.block_size, detail::resolve_threads(params.threads));
+    ProgressReporter progress(params.progress, "encode_lists", dim);  // posting lists blocked and encoded
+    auto l = detail::build_lists(docs, dim, params.precision, params.block_size, detail::resolve_threads(params.threads), &progress);
+    progress.finish();
     index.term_offsets_ = st.adopt(std::move(l.offsets));
     index.post_docs_ = st.adopt(std::move(l.docs));
     index.w_f32_ = st.adopt(std::move(l.w_f32));
