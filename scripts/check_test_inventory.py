@@ -11,6 +11,10 @@ is built as sparsedense_fuzz_<name> and is exactly one ctest entry "fuzz: <name>
 
 usage: check_test_inventory.py BUILD_DIR
 Prints one line per executable and exits 1 on any mismatch.
+
+usage: check_test_inventory.py --pytest COLLECTED.txt REPORT.xml
+The Python stage: every test pytest collected (`pytest --collect-only -q` output) is exactly one test case of the
+JUnit report (--junitxml) and the report holds no other, so no test was lost between collection and the run.
 """
 import json
 import re
@@ -67,7 +71,45 @@ def listed_test_cases(exe):
     return [line.rstrip("\r") for line in out.splitlines() if line.strip()]
 
 
+def pytest_problems(collected_path, report_path):
+    """Collected node ids vs the report's test cases (classname + name, as pytest writes them)."""
+    import xml.etree.ElementTree as ET
+
+    with open(collected_path) as f:
+        node_ids = [line.strip() for line in f if "::" in line and not line.startswith(" ")]
+    expected = []
+    for node in node_ids:
+        path, *rest = node.split("::")
+        name = rest[-1]
+        classname = path[:-3].replace("/", ".") + "".join("." + c for c in rest[:-1]) if path.endswith(".py") else path
+        expected.append(f"{classname}::{name}")
+    try:
+        root = ET.parse(report_path).getroot()
+    except (OSError, ET.ParseError) as e:
+        return [f"pytest report {report_path}: {e}"], 0
+    got = [f"{c.get('classname')}::{c.get('name')}" for c in root.iter("testcase")]
+    problems = []
+    if not expected:
+        problems.append(f"pytest collected no test ({collected_path})")
+    for name in sorted(set(expected) - set(got)):
+        problems.append(f"pytest: collected but not in the report: {name}")
+    for name in sorted(set(got) - set(expected)):
+        problems.append(f"pytest: in the report but not collected: {name}")
+    for name in sorted({n for n in got if got.count(n) > 1}):
+        problems.append(f"pytest: reported more than once: {name}")
+    for name in sorted({n for n in expected if expected.count(n) > 1}):
+        problems.append(f"pytest: collected more than once: {name}")
+    return problems, len(expected)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--pytest":
+        problems, n = pytest_problems(sys.argv[2], sys.argv[3])
+        if problems:
+            print("\n".join("inventory error: " + p for p in problems))
+            sys.exit(1)
+        print(f"inventory: {n} pytest tests collected, each one test case of the report")
+        return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     build_dir = sys.argv[1]

@@ -10,7 +10,11 @@
 #      TSan cannot see (it then reports Eigen's blocking-size cache as a race);
 #   4. Fuzz smoke: every libFuzzer target of fuzz/ (clang-14, ASan + UBSan; clang-14 and libclang-rt-14-dev are
 #      installed for this stage only) replays its committed corpus and crash regressions, then mutates them for a
-#      fixed budget (SPARSEDENSE_FUZZ_SMOKE_SECONDS, 10 s) under a low RSS limit: one ctest entry per target.
+#      fixed budget (SPARSEDENSE_FUZZ_SMOKE_SECONDS, 10 s) under a low RSS limit: one ctest entry per target;
+#   5. Python: a fresh virtual environment under build/test-python, the pinned test requirements
+#      (python/requirements-test.txt), `pip install .` (scikit-build-core + nanobind, a fresh CMake build folder),
+#      then the pytest suite of python/tests with a JUnit report; check_test_inventory.py --pytest proves that every
+#      collected test is exactly one report entry. The SciFact test compares with the Release stage's hybrid_eval.
 # Before each stage's ctest, scripts/check_test_inventory.py proves that the ctest entries are exactly the Catch2
 # test cases (and, in the fuzz stage, the fuzz targets); ctest runs with --no-tests=error. Tests that need ../shared/data are reported as skipped when it is
 # absent. The last line sums every stage: "N passed, F failed, M skipped"; the exit code is non-zero on any failure.
@@ -55,6 +59,31 @@ bash scripts/install_dependencies.sh clang-14 libclang-rt-14-dev
 stage "Fuzz smoke" build/test-fuzz 600 -- \
   -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DSPARSEDENSE_BUILD_TESTS=OFF -DSPARSEDENSE_BUILD_FUZZERS=ON \
   -DSPARSEDENSE_SANITIZE=OFF -DSPARSEDENSE_SANITIZE_THREAD=OFF -DSPARSEDENSE_BUILD_BENCHMARKS=OFF -DSPARSEDENSE_BUILD_EXAMPLES=OFF
+
+# python_stage DIR: the package in a fresh venv and its pytest suite (see the top of this file)
+python_stage() {
+  local dir=$1 t0=$SECONDS py
+  echo "== Python: fresh venv, requirements, pip install . ($dir)"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  py="$dir/venv/bin/python"
+  if python3 -m venv "$dir/venv" && "$py" -m pip install -q -r python/requirements-test.txt &&
+     "$py" -m pip install -q --config-settings=build-dir="$dir/cmake" .; then
+    echo "== Python: installed at $((SECONDS - t0)) s"
+    echo "== Python: test inventory"
+    (cd "$root" && "$py" -m pytest python/tests --collect-only -q -p no:cacheprovider) > "$dir/collected.txt" || true
+    echo "== Python: pytest"
+    SPARSEDENSE_HYBRID_EVAL="$root/build/test-release/bench/hybrid_eval" \
+      "$py" -m pytest python/tests -q -p no:cacheprovider -rs --junitxml="$dir/pytest-report.xml" || status=1
+    python3 scripts/check_test_inventory.py --pytest "$dir/collected.txt" "$dir/pytest-report.xml" || status=1
+  else
+    echo "== Python: could not create the environment or install the package"
+    status=1
+  fi
+  reports+=("Python=$dir/pytest-report.xml")
+  echo "== Python: done in $((SECONDS - t0)) s (stage), at $((SECONDS - start)) s"
+}
+python_stage build/test-python
 
 echo "== summary (all stages, $((SECONDS - start)) s after the dependency check)"
 python3 scripts/test_summary.py "${reports[@]}" || status=1

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Sums ctest JUnit reports (ctest --output-junit) into one line: 'N passed, F failed, M skipped'.
+"""Sums JUnit reports -- ctest's (ctest --output-junit) and pytest's (--junitxml) -- into one line:
+'N passed, F failed, M skipped'.
 
 usage: test_summary.py STAGE=REPORT.xml [STAGE=REPORT.xml ...]
-A test is skipped only when ctest says it skipped (SKIP_RETURN_CODE); one that did not run for any other reason
-(missing executable, timeout) counts as failed. A stage whose report is missing or holds no test counts as one
-failure. Prints a line per stage, the failed and skipped names, then the closing line; exits 1 if anything failed.
+ctest: a test is skipped only when ctest says it skipped (SKIP_RETURN_CODE); one that did not run for any other
+reason (missing executable, timeout) counts as failed. pytest (test cases without ctest's status attribute): a
+<failure> or <error> is a failure, a <skipped> a skip (pytest.skip, e.g. data absent), anything else a pass. A stage
+whose report is missing or holds no test counts as one failure. Prints a line per stage, the failed and skipped names, then the closing line; exits 1 if anything failed.
 """
 import sys
 import xml.etree.ElementTree as ET
@@ -18,6 +20,15 @@ def read_stage(path):
         return passed, [f"(no report: {e})"], skipped
     for case in root.iter("testcase"):
         name, status = case.get("name"), case.get("status")
+        if status is None:  # pytest
+            name = f"{case.get('classname')}::{name}"
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed.append(name)
+            elif case.find("skipped") is not None:
+                skipped.append(f"{name} ({case.find('skipped').get('message', '')})")
+            else:
+                passed.append(name)
+            continue
         if case.find("failure") is not None or status == "fail":
             failed.append(name)
         elif status == "notrun" and case.find("skipped") is not None and "SKIP_" in (case.find("skipped").get("message") or ""):

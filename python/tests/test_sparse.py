@@ -1,0 +1,126 @@
+"""Sparse indexes against a scipy brute force: InvertedIndex exact under every algorithm and filter, the clustered
+index's recall and exact filter plan, batch = single, input forms, save / load round trips."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import sparsedense as sd
+from conftest import topk_dense
+
+K = 10
+ALGORITHMS = ["automatic", "maxscore", "block_max_wand", "term_at_a_time", "document_at_a_time"]
+
+
+def brute(docs, queries, allowed=None):
+    s = (queries @ docs.T).toarray().astype(np.float64)
+    if allowed is not None:
+        s = s[:, allowed]
+    # documents scoring 0 are not retrieved by an inverted index: compare on positive scores only
+    return topk_dense(s, K)
+
+
+def check_exact(ids, scores, bi, bs, allowed=None):
+    for row in range(len(ids)):
+        n = int((bs[row] > 0).sum())
+        want = bi[row][:n] if allowed is None else allowed[bi[row][:n]]
+        np.testing.assert_allclose(scores[row][:n], bs[row][:n], rtol=1e-5, atol=1e-6)
+        got = ids[row][:n]
+        if n == 0:
+            continue
+        # equal scores may order differently only among exact ties
+        assert (got == want).mean() > 0.95 or np.allclose(np.sort(scores[row][:n]), np.sort(bs[row][:n]))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_inverted_index_is_exact(sparse_data, algorithm):
+    docs, queries = sparse_data
+    index = sd.InvertedIndex.build(docs)
+    ids, scores = index.search_batch(queries, K, algorithm=algorithm)
+    bi, bs = brute(docs, queries)
+    check_exact(ids, scores, bi, bs)
+    one = index.search(queries[3], K, algorithm=algorithm)
+    np.testing.assert_array_equal(one[0], ids[3])
+
+
+@pytest.mark.parametrize("selectivity", [0.5, 0.1, 0.01])
+def test_inverted_index_filtered_is_exact(sparse_data, selectivity):
+    docs, queries = sparse_data
+    index = sd.InvertedIndex.build(docs)
+    allowed = np.sort(np.random.default_rng(3).choice(docs.shape[0], max(1, int(selectivity * docs.shape[0])), replace=False))
+    ids, scores = index.search_batch(queries, K, filter=allowed)
+    bi, bs = brute(docs, queries, allowed)
+    check_exact(ids, scores, bi, bs, allowed)
+    assert set(ids[ids >= 0]) <= set(allowed)
+
+
+def test_query_forms_agree(sparse_data):
+    docs, queries = sparse_data
+    index = sd.InvertedIndex.build(docs)
+    q = queries[5]
+    ref = index.search(q, K)
+    for form in ((q.indices, q.data), (q.indices.astype(np.int64), q.data.astype(np.float64)), [list(q.indices), list(q.data)],
+                 sp.csr_array(q), q.tocoo()):
+        got = index.search(form, K)
+        np.testing.assert_array_equal(got[0], ref[0])
+    batch64 = sp.csr_matrix((queries.data.astype(np.float64), queries.indices.astype(np.int64), queries.indptr.astype(np.int64)),
+                            shape=queries.shape)
+    np.testing.assert_array_equal(index.search_batch(batch64, K)[0], index.search_batch(queries, K)[0])
+    np.testing.assert_array_equal(index.search_batch(queries.tocsc(), K)[0], index.search_batch(queries, K)[0])
+
+
+@pytest.mark.parametrize("precision", ["f16", "u8"])
+def test_reduced_precision_close(sparse_data, precision):
+    docs, queries = sparse_data
+    exact = sd.InvertedIndex.build(docs).search_batch(queries, K)
+    approx = sd.InvertedIndex.build(docs, precision=precision).search_batch(queries, K)
+    assert np.mean([len(set(a) & set(b)) / K for a, b in zip(exact[0], approx[0])]) > 0.9
+
+
+def test_clustered_recall_and_exact_filter(sparse_data):
+    docs, queries = sparse_data
+    index = sd.ClusteredInvertedIndex.build(docs, lambda_=200, centroid_fraction=0.2, forward_values="f32", threads=2)
+    ids, scores = index.search_batch(queries, K, query_cut=20, heap_factor=0.5)
+    bi, bs = brute(docs, queries)
+    recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(ids, bi)])
+    assert recall >= 0.85, recall
+    for i in range(0, queries.shape[0], 7):
+        one = index.search(queries[i], K, query_cut=20, heap_factor=0.5)
+        np.testing.assert_array_equal(one[0], ids[i])
+    # few allowed documents: the exact scan of the forward index
+    allowed = np.arange(0, docs.shape[0], 100)
+    fi, fs = index.search_batch(queries, K, filter=allowed, exact_scan_fraction=0.1)
+    bi, bs = brute(docs, queries, allowed)
+    check_exact(fi, fs, bi, bs, allowed)
+    np.testing.assert_allclose(index.score(queries[0], ids[0][ids[0] >= 0]), scores[0][ids[0] >= 0], rtol=1e-5)
+
+
+def test_clustered_knn_graph(sparse_data):
+    docs, queries = sparse_data
+    index = sd.ClusteredInvertedIndex.build(docs, lambda_=100, knn=5, threads=2)
+    plain = index.search_batch(queries, K, query_cut=5)
+    graph = index.search_batch(queries, K, query_cut=5, knn=5)
+    bi, _ = brute(docs, queries)
+    r = lambda ids: np.mean([len(set(a) & set(b)) / K for a, b in zip(ids, bi)])
+    assert r(graph[0]) >= r(plain[0]) - 1e-9
+
+
+@pytest.mark.parametrize("kind", ["inverted", "clustered"])
+def test_save_load_round_trip(tmp_path, sparse_data, kind):
+    docs, queries = sparse_data
+    index = sd.InvertedIndex.build(docs, precision="f16") if kind == "inverted" else sd.ClusteredInvertedIndex.build(docs, lambda_=100, threads=2)
+    path = str(tmp_path / "sparse.idx")
+    index.save(path)
+    loaded = type(index).load(path)
+    assert len(loaded) == docs.shape[0] and loaded.dimension == docs.shape[1]
+    a, b = index.search_batch(queries, K), loaded.search_batch(queries, K)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_empty_query_and_padding(sparse_data):
+    docs, _ = sparse_data
+    index = sd.InvertedIndex.build(docs)
+    ids, scores = index.search((np.array([], np.int32), np.array([], np.float32)), 4)
+    assert list(ids) == [-1] * 4 and np.isneginf(scores).all()
