@@ -48,6 +48,7 @@ from ._core import (  # noqa: E402
     read_trec_run,
     simd_level,
     to_run,
+    tune_clustered,
     write_beir_corpus,
     write_beir_qrels,
     write_beir_queries,
@@ -85,5 +86,5 @@ __all__ = [
     "InvalidDataError", "InvertedIndex", "IoError", "IvfPqIndex", "OutOfRangeError", "UnsupportedError", "VersionMismatchError",
     "evaluate", "fuse", "mean_average_precision", "mrr_at_k", "ndcg_at_k", "read_beir_collection", "read_beir_corpus",
     "read_beir_qrels", "read_beir_queries", "read_csr", "read_fvecs", "read_trec_qrels", "read_trec_run", "recall_at_k",
-    "simd_level", "to_run", "write_beir_corpus", "write_beir_qrels", "write_beir_queries", "write_trec_qrels", "write_trec_run",
+    "simd_level", "to_run", "tune_clustered", "write_beir_corpus", "write_beir_qrels", "write_beir_queries", "write_trec_qrels", "write_trec_run",
 ]

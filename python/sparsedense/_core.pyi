@@ -139,7 +139,7 @@ class ClusteredInvertedIndex:
         progress: None, True (tqdm) or a callable(stage, done, total); an exception it raises cancels the build.
         """
 
-    def search(self, query: SparseQuery, k: int = 10, *, query_cut: int = 8, heap_factor: float = 0.8, knn: int = 0, traversal: str = 'best_first', exact_scan_fraction: float = 0.02, filter: FilterLike | None = None) -> Results:
+    def search(self, query: SparseQuery, k: int = 10, *, query_cut: int = 8, heap_factor: float = 0.8, knn: int = 0, traversal: str = 'best_first', exact_scan_fraction: float = 0.02, query_mass: float = 1.0, filter: FilterLike | None = None) -> Results:
         """
         Top-k documents of one query, best first.
 
@@ -152,9 +152,10 @@ class ClusteredInvertedIndex:
         knn: graph neighbours of each hit to score (needs knn > 0 at build).
         traversal: 'best_first', 'list_by_list' (Seismic's order) or 'first_list_sorted'.
         exact_scan_fraction: with a filter accepting at most this fraction, the accepted documents are scored exactly.
+        query_mass: of the query_cut heaviest terms, visit only the heaviest holding this share of the query's weight (1 = all query_cut; see tune_clustered()).
         """
 
-    def search_batch(self, queries: SparseMatrix, k: int = 10, *, query_cut: int = 8, heap_factor: float = 0.8, knn: int = 0, traversal: str = 'best_first', exact_scan_fraction: float = 0.02, threads: int = 0, filter: FilterLike | None = None) -> Results:
+    def search_batch(self, queries: SparseMatrix, k: int = 10, *, query_cut: int = 8, heap_factor: float = 0.8, knn: int = 0, traversal: str = 'best_first', exact_scan_fraction: float = 0.02, query_mass: float = 1.0, threads: int = 0, filter: FilterLike | None = None) -> Results:
         """
         Top-k documents of every row of `queries` (a scipy.sparse CSR matrix), in query order, on `threads` threads (0 = every core; results do not depend on it).
         Returns (ids int64 (nq, k), scores float32 (nq, k)), padded with -1 / -inf.
@@ -198,6 +199,15 @@ class ClusteredInvertedIndex:
         """
 
     def __repr__(self) -> str: ...
+
+def tune_clustered(docs: SparseMatrix, queries: SparseMatrix, target: float, *, k: int = 10, query_masses: Sequence[float] = [1.0], corpus_size: int = 0, threads: int = 0, seed: int = 7) -> dict:
+    """
+    Parameters of ClusteredInvertedIndex for a target recall@k, chosen on half of `queries` and measured on the other half (C++ sparsedense::tune, sparse/clustered_tuning.hpp).
+
+    docs, queries: scipy.sparse CSR matrices (a sample of your corpus and of your queries). target: recall@k to reach.
+    query_masses: query-mass values added to the grid (e.g. [1.0, 0.5]). corpus_size: the full corpus size when `docs` is a sample (lambda_ is scaled by sqrt(corpus_size / len(docs))).
+    Returns a dict: 'build' ({'lambda_': ...} for ClusteredInvertedIndex.build), 'search' (keyword arguments for search / search_batch), 'reached', 'tuning_recall', 'held_out_recall', 'cost_ns' (modelled cost per query), 'tuning_queries', 'held_out_queries'.
+    """
 
 class FlatIndex:
     """
@@ -355,13 +365,13 @@ class HnswIndex:
     """
 
     @staticmethod
-    def build(data: ArrayLike, metric: str = 'ip', *, M: int = 16, ef_construction: int = 200, storage: str = 'f32', keep_f32: bool = True, threads: int = 0, seed: int = 42, progress: ProgressLike | None = None) -> HnswIndex:
+    def build(data: ArrayLike, metric: str = 'ip', *, M: int = 16, ef_construction: int = 200, storage: str = 'f32', keep_f32: bool = True, rerank_storage: str = 'f32', threads: int = 0, seed: int = 42, progress: ProgressLike | None = None) -> HnswIndex:
         """
         A graph over the rows of `data` ((n, d) float32; ids 0..n-1).
 
         metric: 'ip' (inner product), 'cosine' or 'l2' (scores are negated squared distances).
         M: links per node on the upper layers (2M on layer 0). ef_construction: candidates kept while inserting.
-        storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8'); keep_f32: also keep f32 vectors for exact re-ranking.
+        storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8'); keep_f32: also keep a copy for exact re-ranking, in rerank_storage ('f32', or 'f16' / 'bf16': int8 + f16 uses less memory than f32 at nearly the same recall).
         threads: insertion threads (0 = every core; 1 = deterministic). seed: node levels.
         progress: None, True (tqdm) or a callable(stage, done, total).
         """

@@ -177,13 +177,14 @@ void register_dense(nb::module_& m) {
     hi.def_static(
           "build",
           [](nb::handle data, const std::string& metric, long long M, long long ef_construction, const std::string& storage, bool keep_f32,
-             long long threads, std::uint64_t seed, nb::handle progress) {
+             const std::string& rerank_storage, long long threads, std::uint64_t seed, nb::handle progress) {
               const DenseInput in = dense_input(data, true, "vectors");
               sd::HnswIndexBuildParams p;
               p.M = to_size(M, "M");
               p.ef_construction = to_size(ef_construction, "ef_construction");
               p.storage = parse_encoding(storage);
               p.keep_f32 = keep_f32;
+              p.rerank_storage = parse_encoding(rerank_storage);
               p.threads = to_size(threads, "threads");
               p.seed = seed;
               p.progress = progress_callback(progress);
@@ -191,12 +192,12 @@ void register_dense(nb::module_& m) {
               nb::gil_scoped_release release;
               return HI::build(in.view(), mt, p);
           },
-          "data"_a, "metric"_a = "ip", nb::kw_only(), "M"_a = 16, "ef_construction"_a = 200, "storage"_a = "f32", "keep_f32"_a = true, "threads"_a = 0,
+          "data"_a, "metric"_a = "ip", nb::kw_only(), "M"_a = 16, "ef_construction"_a = 200, "storage"_a = "f32", "keep_f32"_a = true, "rerank_storage"_a = "f32", "threads"_a = 0,
           "seed"_a = 42, "progress"_a = nb::none(),
           keep_doc(std::string("A graph over the rows of `data` ((n, d) float32; ids 0..n-1).\n\n") + kMetricDoc +
                    "\nM: links per node on the upper layers (2M on layer 0). ef_construction: candidates kept while inserting.\n"
-                   "storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8'); keep_f32: also keep f32 vectors for exact "
-                   "re-ranking.\nthreads: insertion threads (0 = every core; 1 = deterministic). seed: node levels.\n"
+                   "storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8'); keep_f32: also keep a copy for exact "
+                   "re-ranking, in rerank_storage ('f32', or 'f16' / 'bf16': int8 + f16 uses less memory than f32 at nearly the same recall).\nthreads: insertion threads (0 = every core; 1 = deterministic). seed: node levels.\n"
                    "progress: None, True (tqdm) or a callable(stage, done, total)."))
         .def(
             "add",

@@ -12,6 +12,7 @@
 #include "sparsedense/dense/hnsw_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/clustered_tuning.hpp"
 #include "sparsedense/sparse/inverted_index.hpp"
 
 namespace sdpy {
@@ -45,13 +46,14 @@ inline sd::InvertedIndexSearchParams inverted_params(const std::string& algorith
 }
 
 inline sd::ClusteredInvertedIndexSearchParams clustered_params(long long query_cut, double heap_factor, long long knn, const std::string& traversal,
-                                                               double exact_scan_fraction) {
+                                                               double exact_scan_fraction, double query_mass = 1.0) {
     sd::ClusteredInvertedIndexSearchParams p;
     p.query_cut = to_size(query_cut, "query_cut");
     p.heap_factor = static_cast<float>(heap_factor);
     p.knn = to_size(knn, "knn");
     p.traversal = parse_traversal(traversal);
     p.exact_scan_fraction = exact_scan_fraction;
+    p.query_mass = query_mass;
     return p;
 }
 
@@ -92,11 +94,12 @@ inline sd::InvertedIndexSearchParams params_from_dict(const nb::dict& d) {
 
 template <>
 inline sd::ClusteredInvertedIndexSearchParams params_from_dict(const nb::dict& d) {
-    check_keys(d, {"query_cut", "heap_factor", "knn", "traversal", "exact_scan_fraction"}, "ClusteredInvertedIndex search parameters");
+    check_keys(d, {"query_cut", "heap_factor", "knn", "traversal", "exact_scan_fraction", "query_mass"}, "ClusteredInvertedIndex search parameters");
     const sd::ClusteredInvertedIndexSearchParams def;
     return clustered_params(dict_get<long long>(d, "query_cut", static_cast<long long>(def.query_cut)),
                             dict_get<double>(d, "heap_factor", def.heap_factor), dict_get<long long>(d, "knn", static_cast<long long>(def.knn)),
-                            dict_get<std::string>(d, "traversal", "best_first"), dict_get(d, "exact_scan_fraction", def.exact_scan_fraction));
+                            dict_get<std::string>(d, "traversal", "best_first"), dict_get(d, "exact_scan_fraction", def.exact_scan_fraction),
+                            dict_get(d, "query_mass", def.query_mass));
 }
 
 template <>

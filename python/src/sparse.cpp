@@ -109,28 +109,73 @@ void register_sparse(nb::module_& m) {
         .def(
             "search",
             [](const CI& i, nb::handle q, long long k, long long query_cut, double heap_factor, long long knn, const std::string& traversal,
-               double esf, nb::handle filter) {
-                return search_one<SparseSide>(i, q, k, clustered_params(query_cut, heap_factor, knn, traversal, esf), filter);
+               double esf, double query_mass, nb::handle filter) {
+                return search_one<SparseSide>(i, q, k, clustered_params(query_cut, heap_factor, knn, traversal, esf, query_mass), filter);
             },
             "query"_a, "k"_a = 10, nb::kw_only(), "query_cut"_a = 8, "heap_factor"_a = 0.8, "knn"_a = 0, "traversal"_a = "best_first",
-            "exact_scan_fraction"_a = 0.02, "filter"_a = nb::none(),
+            "exact_scan_fraction"_a = 0.02, "query_mass"_a = 1.0, "filter"_a = nb::none(),
             keep_doc(std::string(kSearchDoc) +
              "\n\nquery_cut: query terms (largest weights) whose lists are visited.\nheap_factor: open a block when its summary "
              "score >= heap_factor x the k-th best (smaller = more recall, slower).\nknn: graph neighbours of each hit to score "
              "(needs knn > 0 at build).\ntraversal: 'best_first', 'list_by_list' (Seismic's order) or 'first_list_sorted'.\n"
-             "exact_scan_fraction: with a filter accepting at most this fraction, the accepted documents are scored exactly.")
+             "exact_scan_fraction: with a filter accepting at most this fraction, the accepted documents are scored exactly.\n"
+             "query_mass: of the query_cut heaviest terms, visit only the heaviest holding this share of the query's weight "
+             "(1 = all query_cut; see tune_clustered()).")
                 )
         .def(
             "search_batch",
             [](const CI& i, nb::handle q, long long k, long long query_cut, double heap_factor, long long knn, const std::string& traversal,
-               double esf, long long threads, nb::handle filter) {
-                return search_many<SparseSide>(i, q, k, clustered_params(query_cut, heap_factor, knn, traversal, esf), threads, filter);
+               double esf, double query_mass, long long threads, nb::handle filter) {
+                return search_many<SparseSide>(i, q, k, clustered_params(query_cut, heap_factor, knn, traversal, esf, query_mass), threads, filter);
             },
             "queries"_a, "k"_a = 10, nb::kw_only(), "query_cut"_a = 8, "heap_factor"_a = 0.8, "knn"_a = 0, "traversal"_a = "best_first",
-            "exact_scan_fraction"_a = 0.02, "threads"_a = 0, "filter"_a = nb::none(), kBatchDoc)
+            "exact_scan_fraction"_a = 0.02, "query_mass"_a = 1.0, "threads"_a = 0, "filter"_a = nb::none(), kBatchDoc)
         .def_prop_ro("posting_count", &CI::posting_count, "Postings kept after pruning.")
         .def_prop_ro("block_count", &CI::block_count, "Blocks (clusters) over all lists.");
     bind_common<SparseSide, CI>(ci, "ClusteredInvertedIndex");
+
+    m.def(
+        "tune_clustered",
+        [](nb::handle docs, nb::handle queries, double target, long long k, std::vector<double> query_masses, long long corpus_size,
+           long long threads, std::uint64_t seed) {
+            const CsrInput d = csr_input(docs, "documents");
+            const CsrInput q = csr_input(queries, "queries");
+            sd::ClusteredTuningParams tp;
+            tp.k = to_size(k, "k");
+            if (!query_masses.empty()) tp.query_masses = std::move(query_masses);
+            tp.corpus_size = to_size(corpus_size, "corpus_size");
+            tp.threads = to_size(threads, "threads");
+            tp.seed = seed;
+            sd::ClusteredTuningResult r;
+            {
+                nb::gil_scoped_release release;
+                r = sd::tune(d.view, q.view, target, tp);
+            }
+            nb::dict build, search, out;
+            build["lambda_"] = r.build.lambda;
+            search["query_cut"] = r.search.query_cut;
+            search["heap_factor"] = static_cast<double>(r.search.heap_factor);
+            search["query_mass"] = r.search.query_mass;
+            out["build"] = build;
+            out["search"] = search;
+            out["reached"] = r.reached;
+            out["tuning_recall"] = r.tuning_recall;
+            out["held_out_recall"] = r.held_out_recall;
+            out["cost_ns"] = r.cost_ns;
+            out["tuning_queries"] = r.tuning_queries;
+            out["held_out_queries"] = r.held_out_queries;
+            return out;
+        },
+        "docs"_a, "queries"_a, "target"_a, nb::kw_only(), "k"_a = 10, "query_masses"_a = std::vector<double>{1.0}, "corpus_size"_a = 0,
+        "threads"_a = 0, "seed"_a = 7,
+        "Parameters of ClusteredInvertedIndex for a target recall@k, chosen on half of `queries` and measured on the other half "
+        "(C++ sparsedense::tune, sparse/clustered_tuning.hpp).\n\n"
+        "docs, queries: scipy.sparse CSR matrices (a sample of your corpus and of your queries). target: recall@k to reach.\n"
+        "query_masses: query-mass values added to the grid (e.g. [1.0, 0.5]). corpus_size: the full corpus size when `docs` is "
+        "a sample (lambda_ is scaled by sqrt(corpus_size / len(docs))).\n"
+        "Returns a dict: 'build' ({'lambda_': ...} for ClusteredInvertedIndex.build), 'search' (keyword arguments for search / "
+        "search_batch), 'reached', 'tuning_recall', 'held_out_recall', 'cost_ns' (modelled cost per query), 'tuning_queries', "
+        "'held_out_queries'.");
 }
 
 }  // namespace sdpy

@@ -150,3 +150,18 @@ def test_hnsw_add_remove(dense_data):
     top = index.search(q[0], 1, ef=200)[0][0]
     assert index.remove(int(top)) is True and index.remove(int(top)) is False
     assert top not in index.search(q[0], K, ef=200)[0]
+
+
+def test_hnsw_int8_walk_with_f16_rerank_copy(dense_data):
+    """rerank_storage='f16': less memory than an f32 copy, and results carry (f16-exact) scores close to brute force."""
+    x, q = dense_data
+    f32 = sd.HnswIndex.build(x, "ip", M=8, ef_construction=60, storage="int8", threads=1)
+    f16 = sd.HnswIndex.build(x, "ip", M=8, ef_construction=60, storage="int8", rerank_storage="f16", threads=1)
+    assert f16.memory_bytes < f32.memory_bytes
+    ids, scores = f16.search_batch(q, K, ef=100)
+    bi, bs = brute(x, q, "ip")
+    recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(ids, bi)])
+    assert recall >= 0.9, recall
+    np.testing.assert_allclose(scores[:, 0], (q * x[ids[:, 0]]).sum(1), rtol=2e-2, atol=2e-2)
+    with pytest.raises(ValueError, match="rerank"):
+        sd.HnswIndex.build(x, "ip", storage="int8", rerank_storage="int8")

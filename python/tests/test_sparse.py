@@ -124,3 +124,47 @@ def test_empty_query_and_padding(sparse_data):
     index = sd.InvertedIndex.build(docs)
     ids, scores = index.search((np.array([], np.int32), np.array([], np.float32)), 4)
     assert list(ids) == [-1] * 4 and np.isneginf(scores).all()
+
+
+def test_clustered_query_mass(sparse_data):
+    """query_mass < 1 visits fewer lists: never more recall than the full cut, and 1.0 is the default."""
+    docs, queries = sparse_data
+    index = sd.ClusteredInvertedIndex.build(docs, lambda_=200, forward_values="f32", threads=1)
+    full = index.search_batch(queries, K, query_cut=20, heap_factor=0.8)
+    same = index.search_batch(queries, K, query_cut=20, heap_factor=0.8, query_mass=1.0)
+    np.testing.assert_array_equal(full[0], same[0])
+    bi, _ = brute(docs, queries)
+    recall = lambda ids: np.mean([len(set(a) & set(b)) / K for a, b in zip(ids, bi)])  # noqa: E731
+    light = index.search_batch(queries, K, query_cut=20, heap_factor=0.8, query_mass=0.3)
+    assert recall(light[0]) <= recall(full[0]) + 1e-9
+    assert not np.array_equal(light[0], full[0])
+    with pytest.raises(ValueError, match="query_mass"):
+        index.search(queries[0], K, query_mass=0.0)
+
+
+def test_tune_clustered_reaches_target_on_held_out_half():
+    r = np.random.default_rng(5)
+    # topical documents (each draws its terms around a topic), so a clustered index has structure to exploit
+    n, dim, topics = 3000, 2000, 40
+    centers = r.integers(0, dim, size=(topics, 60))
+    def rows(count):
+        out = []
+        for _ in range(count):
+            t = r.integers(topics)
+            ids = np.unique(np.concatenate([r.choice(centers[t], 25), r.integers(0, dim, 5)]))
+            out.append((ids, r.exponential(1.0, ids.size).astype(np.float32) + 0.01))
+        indptr = np.cumsum([0] + [len(i) for i, _ in out])
+        return sp.csr_matrix((np.concatenate([v for _, v in out]), np.concatenate([i for i, _ in out]).astype(np.int32), indptr),
+                             shape=(count, dim), dtype=np.float32)
+    docs, queries = rows(n), rows(200)
+    res = sd.tune_clustered(docs, queries, 0.9, threads=2)
+    assert res["reached"] and res["held_out_queries"] == 100 and res["tuning_queries"] == 100
+    assert res["held_out_recall"] >= 0.89, res
+    # the returned parameters plug into build and search as they are, and give that recall on the held-out-sized set
+    index = sd.ClusteredInvertedIndex.build(docs, threads=2, **res["build"])
+    ids, _ = index.search_batch(queries, K, **res["search"])
+    exact, _ = sd.InvertedIndex.build(docs).search_batch(queries, K)
+    recall = np.mean([len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, min(K, (b >= 0).sum())) for a, b in zip(ids, exact)])
+    assert recall >= 0.87, recall
+    with pytest.raises(ValueError):
+        sd.tune_clustered(docs, queries, 1.5)
