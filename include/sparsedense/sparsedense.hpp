@@ -46,6 +46,7 @@
 #include "sparsedense/simd/sparse_kernels.hpp"
 #include "sparsedense/sparse/brute_force.hpp"
 #include "sparsedense/sparse/clustered_inverted_index.hpp"
+#include "sparsedense/sparse/clustered_tuning.hpp"
 #include "sparsedense/sparse/compact_forward_index.hpp"
 #include "sparsedense/sparse/inverted_index.hpp"
 #include "sparsedense/text/analyzer.hpp"
