@@ -2,7 +2,7 @@
 //
 // The query side of the clustered index (Seismic, Bruch et al., SIGIR 2024, section 5; the k-NN refinement of
 // SeismicWave, CIKM 2024): the index's arrays as a view (ClusteredArrays), the per-thread scratch, the document
-// prefetch queue and the search itself (ClusteredSearch), instantiated once per filter form.
+// prefetch queue, the block lookahead and the search itself (ClusteredSearch), instantiated once per filter form.
 //
 // Idea. The query is scattered once into a dense array. The lists of its `query_cut` heaviest terms are visited:
 // every block summary of a list is scored in one sequential pass (block_summaries.hpp), and a block is opened only

@@ -2,7 +2,7 @@
 //
 // Every level's forward-record scorers (the kernel family of simd/forward_record.hpp), one section per ISA, each in
 // its own target region like the other kernels of simd/detail: the serial reference (scalar and sse levels), the
-// unrolled F16C loop (avx2) and the 16-lane gather (avx512). dispatch.hpp puts each level's table into its
+// unrolled F16C loop (avx2) and the 16-lane kernel (avx512). dispatch.hpp puts each level's table into its
 // KernelTable. Tests: tests/simd/forward_record_kernels.cpp compares every level with a double-precision sum.
 #pragma once
 
@@ -51,8 +51,8 @@ inline constexpr ForwardRecordKernels forward_record_kernels{{
 #if SPARSEDENSE_X86
 // ---- avx2: one term at a time with four independent accumulators and hardware f16 conversion (F16C); the portable
 // scalar kernel converts f16 in software and is 3x slower per document. On Zen 4 it is also 15-25% faster per document
-// than the AVX-512 gather kernel in isolation, but inside a search, where forward-index reads dominate, the two
-// measure alike, so the AVX-512 level keeps the gather kernel.
+// than the AVX-512 kernel was with a full gather per step (measured in isolation); the AVX-512 level keeps its lane
+// layout (its sums are unchanged) and now loads full steps' query values without the gather (below).
 SPARSEDENSE_AVX2_REGION_BEGIN
 namespace sparsedense::simd::detail::avx2 {
 
@@ -95,7 +95,7 @@ inline constexpr ForwardRecordKernels forward_record_kernels{{
 }  // namespace sparsedense::simd::detail::avx2
 SPARSEDENSE_TARGET_REGION_END
 
-// ---- avx512: 16 terms per step, masked tail; ids widened to 32 bits for the gather.
+// ---- avx512: 16 terms per step, masked tail (ids widened to 32 bits for its gather).
 SPARSEDENSE_AVX512_REGION_BEGIN
 namespace sparsedense::simd::detail::avx512 {
 
