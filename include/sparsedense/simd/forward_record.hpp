@@ -15,7 +15,7 @@
 // simd::kernels().forward_record):
 //   scalar, sse  one product at a time in ascending term order (f16 converted in software);
 //   avx2         four independent accumulators, hardware f16 conversion (F16C);
-//   avx512       a gather of 16 query values per step, masked tail.
+//   avx512       16 terms per step: query values from 16 scalar loads (a masked gather for the tail), one FMA.
 // The caller guarantees every term id of the record indexes qdense.
 #pragma once
 
