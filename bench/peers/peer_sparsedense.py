@@ -71,7 +71,7 @@ def run_sparse(args, out: RowWriter) -> None:
         index, build_s, cpw = timed_build(lambda: sparsedense.ClusteredInvertedIndex.build(
             docs, lambda_=lam, forward_values="f16", threads=args.threads))
         bp = f"lambda={lam},cf=0.3,alpha=0.5,forward=f16"
-        nbytes = index.memory_bytes()
+        nbytes = index.memory_bytes
         log(f"sparsedense-py: clustered {bp} built in {build_s:.1f} s (cpu/wall {cpw:.2f}), {nbytes / 1e6:.1f} MB")
         fields = dict(index="clustered", build_params=bp, build_s=build_s, n_queries=nq, build_threads=args.threads,
                       index_bytes=nbytes, n_vectors=n)
@@ -97,7 +97,7 @@ def run_dense(args, out: RowWriter) -> None:
             base, "ip", M=args.M, ef_construction=args.ef_construction, storage=payload, keep_f32=True,
             rerank_storage=copy or "f32", threads=args.threads))
         bp = f"M={args.M};efc={args.ef_construction};storage={storage}"
-        nbytes = index.memory_bytes()
+        nbytes = index.memory_bytes
         log(f"sparsedense-py: hnsw {bp} built in {build_s:.1f} s (cpu/wall {cpw:.2f}), {nbytes / n:.0f} B/vector")
         fields = dict(index="hnsw", build_params=bp, build_s=build_s, n_queries=nq, build_threads=args.threads,
                       index_bytes=nbytes, n_vectors=n)
@@ -113,7 +113,7 @@ def run_dense(args, out: RowWriter) -> None:
     index, build_s, cpw = timed_build(lambda: sparsedense.IvfPqIndex.build(
         base, "ip", nlist=nlist, m=m, nbits=4, refine_encoding="f16", threads=args.threads))
     bp = f"nlist={nlist};m={m};nbits=4;refine=f16"
-    nbytes = index.memory_bytes()
+    nbytes = index.memory_bytes
     log(f"sparsedense-py: ivf-pq {bp} built in {build_s:.1f} s (cpu/wall {cpw:.2f}), {nbytes / n:.0f} B/vector")
     fields = dict(index="ivf-pq-fastscan", build_params=bp, build_s=build_s, n_queries=nq, build_threads=args.threads,
                   index_bytes=nbytes, n_vectors=n)
