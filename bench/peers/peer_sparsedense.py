@@ -6,7 +6,8 @@ The same readers, recall@10, timing protocol and CSV columns as peer_faiss.py / 
 (system sparsedense) from the same run:
 
   sparse (--corpus / --queries CSR): ClusteredInvertedIndex, lambda_ = sparse_bench's default round(1.3 sqrt(n)),
-      f16 forward values, a query_cut x heap_factor sweep around the frontier rows of docs/sparse.md;
+      f16 forward values, a query_cut x heap_factor sweep around the frontier rows of docs/sparse.md, and the
+      exact InvertedIndex (term_at_a_time) as sparse_bench's exact-taat row;
   dense (--base / --queries fvecs):  HnswIndex (M 16, ef_construction 200; storage int8 + rerank_storage f16, and
       f32) with an ef sweep, and IvfPqIndex (4-bit PQ, refine from f16) with a few nprobe / refine_factor rows.
 
@@ -82,6 +83,15 @@ def run_sparse(args, out: RowWriter) -> None:
                            lambda t: index.search_batch(qmat, k, query_cut=qc, heap_factor=hf, threads=t),
                            one_query, args.threads)
         del index
+
+    # the exact reference, as sparse_bench's exact-taat row (the 0.99 target's row on splade-beir)
+    exact, build_s, _ = timed_build(lambda: sparsedense.InvertedIndex.build(docs, precision="f32", block_size=64,
+                                                                            threads=args.threads))
+    fields = dict(index="exact-taat", build_params="precision=f32,block=64", build_s=build_s, n_queries=nq,
+                  build_threads=args.threads, index_bytes=exact.memory_bytes, n_vectors=n)
+    sweep_rows(out, truth, fields, "algorithm=term_at_a_time",
+               lambda q: exact.search(q, k, algorithm="term_at_a_time"),
+               lambda t: exact.search_batch(qmat, k, algorithm="term_at_a_time", threads=t), one_query, args.threads)
 
 
 def run_dense(args, out: RowWriter) -> None:
