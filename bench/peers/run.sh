@@ -176,7 +176,7 @@ print(os.path.getsize('$base') // (4 * (h + 1)), h)")
     fi
     if want_peer sparsedense-py; then  # ours through the Python package: HnswIndex (int8+f16, f32) and IvfPqIndex
         stage "[$name] ours: python" "$dir/sparsedense-py.log" "$PY" "$PEERS/peer_sparsedense.py" "${common_args[@]}" \
-            --ef "$efs" --nlist "$nl" --pq-m "$m" --out "$dir/sparsedense-py.csv" && csvs+=("$dir/sparsedense-py.csv")
+            --ef "$efs" --nlist "$nl" --pq-m "$m" --nprobe "$nprobes" --refine "$refines" --out "$dir/sparsedense-py.csv" && csvs+=("$dir/sparsedense-py.csv")
         expect+=,sparsedense-py
     fi
     merge "$name" "$dir" "$expect" "${csvs[@]}"
