@@ -29,6 +29,12 @@ OURS = "sparsedense"
 TARGETS = (0.90, 0.95, 0.99)
 
 
+def is_ours(system: str) -> bool:
+    """sparsedense (the C++ benches) and sparsedense-py (the Python package, peer_sparsedense.py): the ratio
+    "ours / best peer" is against the other systems only."""
+    return system == OURS or system.startswith(OURS + "-")
+
+
 class Source:
     def __init__(self, path: Path):
         self.path = path
@@ -120,7 +126,7 @@ def best_rows(rows: list[dict], target: float, key) -> dict[str, dict]:
 def frontier_tables(rows: list[dict], dataset: str, batch_threads: int) -> tuple[str, list[str]]:
     single = [r for r in rows if r["mode"] == "single" and r["search_threads"] == "1"]
     batch = [r for r in rows if r["mode"] == "batch" and r["search_threads"] == str(batch_threads)]
-    systems = sorted({r["system"] for r in rows}, key=lambda s: (s != OURS, s))
+    systems = sorted({r["system"] for r in rows}, key=lambda s: (s != OURS, not is_ours(s), s))
     n_vectors = data_set_size(rows)
     md = [f"# {dataset}: fastest configuration per recall@10 target", ""]
     summary = []
@@ -139,7 +145,7 @@ def frontier_tables(rows: list[dict], dataset: str, batch_threads: int) -> tuple
                     continue
                 md.append(f"| {s} | {r['index']} | {r['build_params']} | {r['search_params']} | {r['recall@10']} | "
                           f"{r['us_per_query']} | {r['qps']} | {bytes_per_vector(r, n_vectors)} | {r.get('call', '') or 'c++'} |")
-            peers = {s: r for s, r in best.items() if s != OURS}
+            peers = {s: r for s, r in best.items() if not is_ours(s)}
             if OURS in best and peers:
                 top = max(peers.values(), key=lambda r: num(r, "qps"))
                 ratio = num(best[OURS], "qps") / num(top, "qps")
@@ -148,7 +154,7 @@ def frontier_tables(rows: list[dict], dataset: str, batch_threads: int) -> tuple
                 # every system reports its median pass; the ratio against the peers' fastest pass (us_min) bounds
                 # what the choice of statistic could change
                 fastest = lambda r: 1e6 / num(r, "us_min") if r.get("us_min") else num(r, "qps")  # noqa: E731
-                best_min = best_rows([r for r in subset if r["system"] != OURS], target, fastest)
+                best_min = best_rows([r for r in subset if not is_ours(r["system"])], target, fastest)
                 if best_min:
                     top_min = max(best_min.values(), key=fastest)
                     line += (f"; against the peers' best pass instead of their median: "
@@ -180,7 +186,7 @@ def plot(rows: list[dict], dataset: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     single = [r for r in rows if r["mode"] == "single" and r["search_threads"] == "1"]
-    systems = sorted({r["system"] for r in single}, key=lambda s: (s != OURS, s))
+    systems = sorted({r["system"] for r in single}, key=lambda s: (s != OURS, not is_ours(s), s))
     fig, ax = plt.subplots(figsize=(8, 5.5))
     markers = "o^sDvP*X"
     lowest = 1.0

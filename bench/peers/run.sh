@@ -9,7 +9,8 @@
 #     --threads T        build threads and all-cores batch threads (default: nproc)
 #     --out DIR          results root (default build/peers-results); each data set gets DIR/<name>/
 #     --data DIR         shared data folder (default ../shared/data beside the repository, or $SPARSEDENSE_DATA)
-#     --peers LIST       comma-separated subset of faiss,hnswlib,usearch,seismic (default: all that fit the data set)
+#     --peers LIST       comma-separated subset of faiss,hnswlib,usearch,seismic,sparsedense-py (default: all that fit
+#                        the data set; sparsedense-py = our indexes through the Python package)
 #     --skip-setup       do not run bench/peers/setup.sh;   --skip-build  do not (re)build our benches
 #   custom data set (DATASET = custom):
 #     --name NAME --ground-truth GT.ivecs and either
@@ -23,7 +24,7 @@ PEERS=$ROOT/bench/peers
 VENV=${PEERS_VENV:-$ROOT/build/peers-venv}
 CPP_BUILD=$ROOT/build/peers-cpp
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 DATASET=${1:-}
 [[ -z $DATASET || $DATASET == -h || $DATASET == --help ]] && usage 0
@@ -108,7 +109,7 @@ run_sparse() {  # NAME CORPUS QUERIES GT
     TIMINGS=$dir/timings.txt
     : > "$TIMINGS"
     local ours_sweep=(--lambda 200,300 --query-cut 5,6,7,8,10,12 --heap-factor 1,0.9,0.8,0.7,0.6 --exact-algorithms taat,maxscore)
-    ((QUICK)) && ours_sweep=(--lambda 200 --query-cut 5,8,10 --heap-factor 0.9,0.7 --exact-algorithms taat)
+    ((QUICK)) && ours_sweep=(--query-cut 5,8,10 --heap-factor 0.9,0.7 --exact-algorithms taat)  # default lambda 1.3 sqrt(n)
     local csvs=("$dir/ours.csv") expect=sparsedense
     stage "[$name] ours: sparse_bench" "$dir/ours.log" bash -c '"$@" > "'"$dir/ours.csv"'"' _ "$SPARSE_BENCH" \
         --corpus "$corpus" --queries "$queries" --ground-truth "$gt" --csv --threads "$THREADS" --repeat "$REPEAT" \
@@ -118,6 +119,12 @@ run_sparse() {  # NAME CORPUS QUERIES GT
             --ground-truth "$gt" --max-queries "$NQ" --repeat "$REPEAT" --threads "$THREADS" --dataset "$name" \
             --out "$dir/seismic.csv" $(quick_flag) && csvs+=("$dir/seismic.csv")
         expect+=,seismic
+    fi
+    if want_peer sparsedense-py; then  # ours through the Python package, called like the peers
+        stage "[$name] ours: python" "$dir/sparsedense-py.log" "$PY" "$PEERS/peer_sparsedense.py" --corpus "$corpus" \
+            --queries "$queries" --ground-truth "$gt" --max-queries "$NQ" --repeat "$REPEAT" --threads "$THREADS" \
+            --dataset "$name" --out "$dir/sparsedense-py.csv" $(quick_flag) && csvs+=("$dir/sparsedense-py.csv")
+        expect+=,sparsedense-py
     fi
     merge "$name" "$dir" "$expect" "${csvs[@]}"
 }
@@ -135,11 +142,13 @@ print(os.path.getsize('$base') // (4 * (h + 1)), h)")
     local m=$((d <= 128 ? d / 2 : d / 4))
     local nl; nl=$("$PY" -c "import math; n=$n; print(max(1, min(n // 32, 1 << round(math.log2(4 * math.sqrt(n))))))")
     local nlists="$((nl / 2 > 0 ? nl / 2 : 1)),$nl" nprobes=4,8,16,32,64,128,256 refines=2,4,8,16
-    ((QUICK)) && { nlists=$nl; nprobes=8,32,128; refines=4,16; }
+    local efs=10,16,24,32,48,64,96,128,256,512
+    ((QUICK)) && { nlists=$nl; nprobes=8,32,128; refines=4,16; efs=16,32,64,256; }
     local csvs=("$dir/ours.csv") expect=sparsedense
     stage "[$name] ours: dense_bench" "$dir/ours.log" bash -c '"$@" > "'"$dir/ours.csv"'"' _ "$DENSE_BENCH" \
         --base "$base" --queries "$queries" --ground-truth "$gt" --metric "$metric" --csv --threads "$THREADS" \
-        --repeat "$REPEAT" --max-queries "$NQ" --nlist "$nlists" --nbits 4 --m "$m" --nprobe "$nprobes" --refine "$refines"
+        --repeat "$REPEAT" --max-queries "$NQ" --nlist "$nlists" --nbits 4 --m "$m" --nprobe "$nprobes" --refine "$refines" \
+        --hnsw-ef "$efs" --hnsw-storage int8+f16,f32
     local common_args=(--base "$base" --queries "$queries" --ground-truth "$gt" --metric "$metric" --max-queries "$NQ"
                        --repeat "$REPEAT" --threads "$THREADS" --dataset "$name" $(quick_flag))
     if want_peer faiss; then
@@ -164,6 +173,11 @@ print(os.path.getsize('$base') // (4 * (h + 1)), h)")
         stage "[$name] peer: usearch" "$dir/usearch.log" "$PY" "$PEERS/peer_usearch.py" "${common_args[@]}" "${ubuilds[@]}" \
             --out "$dir/usearch.csv" && csvs+=("$dir/usearch.csv")
         expect+=,usearch
+    fi
+    if want_peer sparsedense-py; then  # ours through the Python package: HnswIndex (int8+f16, f32) and IvfPqIndex
+        stage "[$name] ours: python" "$dir/sparsedense-py.log" "$PY" "$PEERS/peer_sparsedense.py" "${common_args[@]}" \
+            --ef "$efs" --nlist "$nl" --pq-m "$m" --nprobe "$nprobes" --refine "$refines" --out "$dir/sparsedense-py.csv" && csvs+=("$dir/sparsedense-py.csv")
+        expect+=,sparsedense-py
     fi
     merge "$name" "$dir" "$expect" "${csvs[@]}"
 }

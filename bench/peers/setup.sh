@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/peers/setup.sh: create the peers' virtual environment (default build/peers-venv under the repository root)
 # and pip-install bench/peers/requirements.txt into it. Idempotent: skips the install when the venv already holds
-# exactly these requirements (a stamp with the file's checksum) and the packages import.
+# exactly these requirements (a stamp with the file's checksum) and the packages import. Then installs our own Python
+# package (`pip install <repo root>`, the `sparsedense-py` rows) unless the venv already holds a build of exactly
+# these sources (a second stamp: the checksum of include/, src/, python/, cmake/, CMakeLists.txt, pyproject.toml).
 #   bash bench/peers/setup.sh            PEERS_VENV=/path overrides the location, PYTHON=python3.11 the interpreter
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,9 +12,26 @@ REQ=$ROOT/bench/peers/requirements.txt
 STAMP=$VENV/.peers-requirements.sha256
 IMPORTS="import faiss, hnswlib, usearch.index, seismic, numpy, matplotlib"
 
+OURS_STAMP=$VENV/.peers-sparsedense.sha256
+
+install_ours() {  # our package, built from this tree with its own flags (pyproject.toml: scikit-build-core, Release)
+    local want_ours
+    want_ours=$(cd "$ROOT" && find include src python cmake CMakeLists.txt pyproject.toml -type f \
+        ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+    if [[ -f $OURS_STAMP && $(cat "$OURS_STAMP") == "$want_ours" ]] && "$VENV/bin/python" -c "import sparsedense" 2>/dev/null; then
+        echo "peers venv: sparsedense (this tree) already installed (skipping)"
+        return 0
+    fi
+    echo "peers venv: pip install $ROOT (sparsedense, this tree)"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$ROOT"
+    "$VENV/bin/python" -c "import sparsedense"
+    echo "$want_ours" > "$OURS_STAMP"
+}
+
 want=$(sha256sum "$REQ" | cut -d' ' -f1)
 if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want" ]] && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
     echo "peers venv: $VENV already has $(basename "$REQ") installed (skipping)"
+    install_ours
     exit 0
 fi
 
@@ -32,3 +51,4 @@ echo "peers venv: pip install -r $REQ"
 echo "$want" > "$STAMP"
 "$VENV/bin/python" -m pip --disable-pip-version-check freeze | grep -i -E '^(faiss-cpu|hnswlib|usearch|pyseismic-lsr|numpy|matplotlib)==' \
     | sed 's/^/peers venv: installed /'
+install_ours
