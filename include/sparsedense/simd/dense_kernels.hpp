@@ -89,7 +89,8 @@ inline void scan_rows(const float* q, const T* rows, std::size_t count, std::siz
 }
 }  // namespace detail
 
-/// One query against `count` contiguous rows (stride = dim), row after row with software prefetch ahead: out[r] is
+/// One query against `count` contiguous rows (stride = dim), row after row in address order (the hardware prefetcher
+/// follows one stream; software prefetch measured slower): out[r] is
 /// the value dot() / l2_squared() gives for row r, bit for bit (the same per-row code).
 inline void stream_dot_rows(const float* q, const float* rows, std::size_t count, std::size_t dim, float* out) noexcept {
     kernels().flat_scan->stream_dot_f32(q, rows, count, dim, out);

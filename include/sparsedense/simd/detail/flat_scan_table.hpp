@@ -14,8 +14,8 @@
 namespace sparsedense::simd {
 
 struct FlatScanKernels {
-    // one query against `count` contiguous rows (stride = dim), read strictly in address order with software
-    // prefetch ahead: out[r] = dot (or squared L2) of q and row r
+    // one query against `count` contiguous rows (stride = dim), read strictly in address order (no software
+    // prefetch: measured slower): out[r] = dot (or squared L2) of q and row r
     void (*stream_dot_f32)(const float*, const float*, std::size_t, std::size_t, float*) noexcept;
     void (*stream_dot_f16)(const float*, const float16*, std::size_t, std::size_t, float*) noexcept;
     void (*stream_dot_bf16)(const float*, const bfloat16*, std::size_t, std::size_t, float*) noexcept;
