@@ -318,14 +318,18 @@ private:
         static thread_local std::vector<std::int16_t> q16;
         q16.resize(dim_);
         const float* dscale = encoding_ == VectorEncoding::int8_per_dimension ? dim_scale_.data() : nullptr;
-        float qmax = 0.0f;
-        for (std::size_t j = 0; j < dim_; ++j) qmax = std::max(qmax, std::fabs(dscale ? q[j] * dscale[j] : q[j]));
-        const float sq = qmax > 0.0f ? qmax / 32767.0f : 1.0f;
+        // in double: a finite float query times a loaded scale (<= 1e15) can overflow float, and inf / inf is a NaN
+        // that no int16 represents
+        auto scaled = [&](std::size_t j) { return dscale ? static_cast<double>(q[j]) * dscale[j] : static_cast<double>(q[j]); };
+        double qmax = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) qmax = std::max(qmax, std::fabs(scaled(j)));
+        const double sq = qmax > 0.0 ? qmax / 32767.0 : 1.0;
         for (std::size_t j = 0; j < dim_; ++j)
-            q16[j] = static_cast<std::int16_t>(std::clamp(std::nearbyint((dscale ? q[j] * dscale[j] : q[j]) / sq), -32767.0f, 32767.0f));
+            q16[j] = static_cast<std::int16_t>(std::clamp(std::nearbyint(scaled(j) / sq), -32767.0, 32767.0));
         simd::dot_i16_i8_rows(q16.data(), typed_row<std::int8_t>(first), count, dim_, out);
         for (std::size_t r = 0; r < count; ++r) {
-            const float d = encoding_ == VectorEncoding::int8_per_vector ? out[r] * sq * row_scale_[first + r] : out[r] * sq;
+            const double dd = encoding_ == VectorEncoding::int8_per_vector ? out[r] * sq * row_scale_[first + r] : out[r] * sq;
+            const float d = static_cast<float>(std::clamp(dd, -3.0e38, 3.0e38));  // in float range (the conversion is defined)
             out[r] = l2 ? std::max(0.0f, q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
         }
     }
