@@ -62,6 +62,8 @@ public:
 
     /// Appends nodes with the given levels (no links yet). Copies mapped arrays into memory first.
     void append_nodes(std::span<const std::uint8_t> levels) {
+        if (size() + levels.size() > 0x7FFFFFFFull)  // the walk marks expanded nodes with the top bit of their id
+            raise(ErrorKind::invalid_argument, "HnswIndex: ", size() + levels.size(), " vectors, at most 2^31 - 1 allowed");
         std::size_t blocks = upper_.size() / (m_ + 1);
         levels_.modify([&](auto& v) { v.insert(v.end(), levels.begin(), levels.end()); });
         upper_offset_.modify([&](auto& v) {

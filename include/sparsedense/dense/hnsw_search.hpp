@@ -15,6 +15,10 @@
 // Measured and not kept (same-process A/B, bge-768 and glove-100 int8): expanding the 2 or 3 closest candidates per
 // step (more memory-level parallelism, a DiskANN-style beam) and keeping only ~16-32 prefetched lines in flight:
 // recall per microsecond unchanged or worse.
+// Without a filter or deletions (every node acceptable), the two heaps become one sorted array of at most ef nodes
+// that is both the result set and the candidate queue (the "linear pool" of NGT and glass): a new node is placed by
+// binary search and one short move, the next node to expand is the first unexpanded one, marked by a bit of its id.
+// It expands the same nodes in the same order as the heaps, so it returns the same results.
 // Construction reads lists other threads are writing: with Locked = true every list is copied under its node's
 // lock (a striped lock pool, one lock held at a time, as hnswlib's link_list_locks_).
 #pragma once
@@ -97,12 +101,76 @@ HnswCandidate greedy_closest(const HnswGraph& g, const Dist& dist, HnswCandidate
     return cur;
 }
 
-/// Best-first search of one layer from `entry`; w.results ends as a max-heap of at most ef accepted nodes.
+/// Ids carry this bit in the linear pool once expanded (graphs hold fewer than 2^31 nodes: HnswGraph::append_nodes).
+inline constexpr std::uint32_t kExpandedBit = 0x80000000u;
+
+/// (d, id) orders before c: closer, or as close with a smaller id (CloserFirst's order), ignoring c's expanded bit.
+[[nodiscard]] inline bool closer_than(float d, std::uint32_t id, const HnswCandidate& c) noexcept {
+    return d < c.dist || (d == c.dist && id < (c.id & ~kExpandedBit));
+}
+
+/// Places (d, v) in the sorted pool of at most ef nodes, dropping the farthest when full; returns its slot, or
+/// pool.size() when it is not closer than the farthest of a full pool.
+inline std::size_t pool_insert(std::vector<HnswCandidate>& pool, std::size_t ef, float d, std::uint32_t v) {
+    if (pool.size() >= ef && !closer_than(d, v, pool.back())) return pool.size();
+    std::size_t lo = 0, hi = pool.size();
+    while (lo < hi) {
+        const std::size_t mid = (lo + hi) / 2;
+        if (closer_than(d, v, pool[mid])) hi = mid;
+        else lo = mid + 1;
+    }
+    if (pool.size() >= ef) pool.pop_back();
+    pool.insert(pool.begin() + static_cast<std::ptrdiff_t>(lo), HnswCandidate{d, v});
+    return lo;
+}
+
+/// search_layer for a walk that accepts every node: w.results ends sorted closest first (at most ef nodes).
+template <bool Locked, class Dist>
+void search_layer_pool(const HnswGraph& g, const Dist& dist, HnswCandidate entry, std::size_t level, std::size_t ef, HnswWalk& w,
+                       const NodeLocks* locks) {
+    auto& pool = w.results;
+    w.visited.begin(g.size());
+    pool.clear();
+    w.visited.mark(entry.id);
+    pool.push_back(entry);
+    std::size_t next = 0;  // the first unexpanded slot
+    while (next < pool.size()) {
+        const std::uint32_t c = pool[next].id;
+        pool[next].id |= kExpandedBit;
+        while (next < pool.size() && (pool[next].id & kExpandedBit)) ++next;
+        const auto links = read_links<Locked>(g, c, level, locks, w.links);
+        w.fresh.clear();
+        for (std::uint32_t v : links) {
+            if (w.visited.test_and_mark(v)) continue;
+            w.fresh.push_back(v);
+            dist.prefetch(v);
+        }
+        if constexpr (!Locked) {
+            if (level == 0 && next < pool.size()) g.prefetch_level0(pool[next].id);
+        }
+        for (std::uint32_t v : w.fresh) {
+            const std::size_t slot = pool_insert(pool, ef, dist(v), v);
+            if (slot > next) continue;
+            next = slot;  // v is the next node to expand: fetch its block while the others are scored
+            if constexpr (!Locked) {
+                if (level == 0) g.prefetch_level0(v);
+            }
+        }
+    }
+    for (HnswCandidate& c : pool) c.id &= ~kExpandedBit;
+}
+
+/// Best-first search of one layer from `entry`; w.results ends as a max-heap of at most ef accepted nodes
+/// (sorted closest first when `complete`: search_layer_pool).
 /// `accept(id)` decides which nodes may be results; `complete` is true when it accepts every node (then the walk
-/// may stop as soon as the closest candidate is worse than the ef-th result, even with fewer than ef results).
+/// is search_layer_pool's; otherwise it goes on while fewer than ef nodes are accepted).
 template <bool Locked, class Dist, class Accept>
 void search_layer(const HnswGraph& g, const Dist& dist, HnswCandidate entry, std::size_t level, std::size_t ef, const Accept& accept,
                   bool complete, HnswWalk& w, const NodeLocks* locks = nullptr) {
+    if (complete) {
+        search_layer_pool<Locked>(g, dist, entry, level, ef, w, locks);
+        return;
+    }
     w.visited.begin(g.size());
     w.candidates.clear();
     w.results.clear();
@@ -112,7 +180,7 @@ void search_layer(const HnswGraph& g, const Dist& dist, HnswCandidate entry, std
     float bound = w.results.empty() ? std::numeric_limits<float>::max() : entry.dist;
     while (!w.candidates.empty()) {
         const HnswCandidate c = w.candidates.front();
-        if (c.dist > bound && (complete || w.results.size() >= ef)) break;
+        if (c.dist > bound && w.results.size() >= ef) break;
         std::pop_heap(w.candidates.begin(), w.candidates.end(), CloserFirst{});
         w.candidates.pop_back();
         const auto links = read_links<Locked>(g, c.id, level, locks, w.links);
@@ -140,7 +208,7 @@ void search_layer(const HnswGraph& g, const Dist& dist, HnswCandidate entry, std
                 std::pop_heap(w.results.begin(), w.results.end(), FartherFirst{});
                 w.results.pop_back();
             }
-            if (w.results.size() >= ef || complete) bound = w.results.front().dist;
+            if (w.results.size() >= ef) bound = w.results.front().dist;
         }
     }
 }
