@@ -220,7 +220,7 @@ class FlatIndex:
         An index over the rows of `data` ((n, d) float32; ids 0..n-1).
 
         metric: 'ip' (inner product), 'cosine' or 'l2' (scores are negated squared distances).
-        storage: 'f32' (exact), 'f16', 'bf16', 'int8' or 'int8-dim' (fewer bytes read, small score error).
+        storage: 'f32' (exact), 'f16', 'bf16', 'int8', 'int8-dim' or 'int4' (fewer bytes read, larger score error).
         """
 
     def add(self, data: ArrayLike) -> None:

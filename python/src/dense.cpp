@@ -77,7 +77,7 @@ void register_dense(nb::module_& m) {
           },
           "data"_a, "metric"_a = "ip", nb::kw_only(), "storage"_a = "f32",
           keep_doc(std::string("An index over the rows of `data` ((n, d) float32; ids 0..n-1).\n\n") + kMetricDoc +
-                   "\nstorage: 'f32' (exact), 'f16', 'bf16', 'int8' or 'int8-dim' (fewer bytes read, small score error)."))
+                   "\nstorage: 'f32' (exact), 'f16', 'bf16', 'int8', 'int8-dim' or 'int4' (fewer bytes read, larger score error)."))
         .def(
             "add",
             [](FI& i, nb::handle data) {

@@ -73,7 +73,7 @@ TEST_CASE("flat batch search equals one-at-a-time search", "[dense][flat]") {
     const auto queries = clustered_vectors(nq, d, 16, 4);
     for (Metric metric : {Metric::inner_product, Metric::l2, Metric::cosine}) {
         for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::bf16, VectorEncoding::int8_per_vector,
-                                   VectorEncoding::int8_per_dimension}) {
+                                   VectorEncoding::int8_per_dimension, VectorEncoding::int4_per_dimension}) {
             FlatIndex index(d, metric, enc);
             index.add(base);
             for (std::size_t threads : {1u, 3u}) {

@@ -14,7 +14,7 @@ TEST_CASE("hnsw index: save and load give equal results, the arrays are mapped, 
     const Data data = clustered(1500, 16, 10);
     sparsedense::testing::TempDir dir;
     const std::string path = dir.file("hnsw.sdx");
-    for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::int8_per_dimension}) {
+    for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::int8_per_dimension, VectorEncoding::int4_per_dimension}) {
         for (Metric metric : {Metric::inner_product, Metric::cosine}) {
             HnswIndex built = HnswIndex::build(data.view(), metric, small_params(enc));
             built.remove(7);

@@ -22,7 +22,7 @@ TEST_CASE("flat index save/load round-trips bit-identically, damaged files throw
     const std::size_t n = 700, d = 20;
     const auto base = clustered_vectors(n, d, 10, 201);
     for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::bf16, VectorEncoding::int8_per_vector,
-                               VectorEncoding::int8_per_dimension}) {
+                               VectorEncoding::int8_per_dimension, VectorEncoding::int4_per_dimension}) {
         FlatIndex index(d, Metric::cosine, enc);
         index.add(base);
         const std::string path = dir.file("flat.bin"), again = dir.file("flat2.bin");

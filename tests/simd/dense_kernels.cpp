@@ -182,6 +182,37 @@ TEST_CASE("integer dot products are exact at every level", "[simd][dense][int]")
     }
 }
 
+TEST_CASE("packed 4-bit codes . int8: every level and AVX-512 variant equals the nibble-by-nibble sum", "[simd][dense]") {
+    std::mt19937 rng(11);
+    std::vector<std::uint8_t> codes(600);
+    std::vector<std::int8_t> q(1200);
+    for (auto& c : codes) c = static_cast<std::uint8_t>(rng());
+    for (auto& v : q) v = static_cast<std::int8_t>(static_cast<int>(rng() % 255) - 127);
+    auto reference_u4 = [&](const std::uint8_t* c, const std::int8_t* w, std::size_t half) {
+        std::int64_t s = 0;
+        for (std::size_t i = 0; i < half; ++i) s += (c[i] % 16) * std::int64_t{w[i]} + (c[i] / 16) * std::int64_t{w[half + i]};
+        return s;
+    };
+    std::vector<const KernelTable*> tables;
+    for (SimdLevel level : supported_simd_levels()) tables.push_back(simd::detail::table_for(level));
+#if SPARSEDENSE_X86
+    if (simd_level_supported(SimdLevel::avx512)) tables.push_back(&simd::detail::avx512_table);  // without VNNI too
+#endif
+    for (const KernelTable* t : tables) {
+        for (std::size_t half : {0u, 1u, 7u, 31u, 32u, 33u, 50u, 63u, 64u, 65u, 127u, 128u, 200u, 384u, 599u}) {
+            for (std::size_t offset : {0u, 1u}) {
+                CAPTURE(simd_level_name(t->level), t->vnni, half, offset);
+                REQUIRE(t->dot_u4_i8(codes.data() + offset, q.data() + offset, half) == reference_u4(codes.data() + offset, q.data() + offset, half));
+            }
+        }
+        // extremes: every nibble 15 against -127 and 127 (no i16 saturation in the pairwise sums)
+        std::vector<std::uint8_t> full(256, 0xFF);
+        std::vector<std::int8_t> low(512, -127), high(512, 127);
+        REQUIRE(t->dot_u4_i8(full.data(), low.data(), 256) == -512 * 15 * 127);
+        REQUIRE(t->dot_u4_i8(full.data(), high.data(), 256) == 512 * 15 * 127);
+    }
+}
+
 TEST_CASE("span and view forms check their dimensions", "[simd][dense][validation]") {
     std::vector<float> a(8, 1.0f), b(9, 1.0f);
     REQUIRE_THROWS_WITH(dot(std::span<const float>(a), std::span<const float>(b)), Catch::Contains("lengths 8 and 9"));

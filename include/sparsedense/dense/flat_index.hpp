@@ -115,7 +115,7 @@ public:
         check_params(params);
         Scratch& s = scratch();
         const float* q = prepare_query(query, s.query);
-        const float qn = metric_ == Metric::l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
+        const float qn = metric_ == Metric::l2 && store_.is_quantized() ? simd::dot(q, q, dim_) : 0.0f;
         s.top.reset(std::min(k, std::max<std::size_t>(size(), 1)));
         if (use_exact_scan(filter, size(), params.exact_scan_fraction)) {
             filter.for_each_accepted(size(), [&](std::uint64_t id) {
@@ -201,7 +201,7 @@ public:
     static FlatIndex load(const std::string& path) {
         const io::SectionReader r(path, "FlatIndex", kFormatVersion, kFormatVersion);
         const auto meta = r.value<FileMeta>("meta");
-        if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > 4)
+        if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > kMaxVectorEncoding)
             r.fail(ErrorKind::corrupt_file, "invalid index header (dimension ", meta.dimension, ", metric ", meta.metric, ", encoding ", meta.encoding, ")");
         const auto enc = static_cast<VectorEncoding>(meta.encoding);
         if (meta.count > r.span<std::uint8_t>("values").size()) r.fail(ErrorKind::corrupt_file, "vector count ", meta.count, " exceeds the data");
@@ -319,10 +319,10 @@ private:
         tops.reserve(nq);
         // the panel kernel adds in another order than search(): keep a margin of candidates, re-score them as search()
         // does (row_score) and keep the k best, so that search_batch() reports exactly search()'s results
-        const bool rescore = !store_.is_int8();
+        const bool rescore = !store_.is_quantized();
         const std::size_t kept = rescore && k < size() / 2 ? std::max(2 * k, k + 16) : k;
         for (std::size_t i = 0; i < nq; ++i) tops.emplace_back(std::min(kept, std::max<std::size_t>(size(), 1)));
-        if (store_.is_int8()) {  // no block kernel for int8 rows: score query by query (integer kernel)
+        if (store_.is_quantized()) {  // no block kernel for int8 rows: score query by query (integer kernel)
             std::vector<float> scores(kChunk);
             for (std::size_t i = 0; i < nq; ++i) {
                 const float* q = qbuf.row(i).data();
@@ -379,7 +379,7 @@ public:
         validate_dimension(index.dim_, query.size(), "FlatIndex::prepare: query");
         validate_finite(query, -1, "query");
         if (index.metric_ == Metric::cosine) detail::normalize_in_place(std::span<float>(query_));
-        if (index.metric_ == Metric::l2 && index.store_.is_int8()) norm2_ = simd::dot(query_.data(), query_.data(), query_.size());
+        if (index.metric_ == Metric::l2 && index.store_.is_quantized()) norm2_ = simd::dot(query_.data(), query_.data(), query_.size());
     }
     /// Exact score of row `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {

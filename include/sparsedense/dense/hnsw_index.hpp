@@ -16,8 +16,9 @@
 //                         rows prefetched before they are scored)
 //   hnsw_build.hpp        insertion with the neighbour heuristic, parallel with per-node locks; slot repair
 //   payload_distance.hpp  query-to-row distances on the stored payload through the run-time SIMD dispatch
-// Payloads (HnswIndexBuildParams::storage): the walk scores f32, f16, bf16 or int8 (per vector / per dimension)
-// vectors kept in a VectorStore. With a reduced payload the index can also keep the f32 vectors (keep_f32): the
+// Payloads (HnswIndexBuildParams::storage): the walk scores f32, f16, bf16, int8 (per vector / per dimension) or
+// int4 (per dimension, half int8's bytes: the walk is bound by the latency of the rows it reads) vectors kept in a
+// VectorStore; an int4 index links its graph on the exact copy when it keeps one (link_store()). With a reduced payload the index can also keep the f32 vectors (keep_f32): the
 // `rerank` best candidates of the walk are then re-scored exactly and results always carry exact scores.
 // Scores follow the library: inner product, cosine similarity, negated squared L2; ties go to the smaller id.
 //
@@ -89,6 +90,8 @@ struct HnswIndexSearchParams {
     /// With a reduced payload: how many of the walk's best candidates are re-scored exactly (from the f32 copy, or
     /// the payload decoded) before the top k is taken; at least k are (kAll = all ef; 0 = the walk's top k, reported
     /// with exact scores). 32: on bge-768 with an int8 payload re-scoring 20 gave the recall of re-scoring all 160.
+    /// An int4 payload orders the walk's candidates more coarsely: give it about 64 (tight clusters of normalised
+    /// 32-d vectors, ef 200: recall 0.92 re-scoring 32, 0.99 re-scoring 64; glove-100 at 0.95: see docs/dense.md).
     std::size_t rerank = 32;
 };
 
@@ -199,13 +202,18 @@ private:
     };
 
     [[nodiscard]] bool has_exact_copy() const noexcept { return params_.storage != VectorEncoding::f32 && params_.keep_f32; }
+    /// The rows construction measures distances on: the exact copy under an int4 payload (4-bit distances pick
+    /// worse neighbours), the payload otherwise.
+    [[nodiscard]] const VectorStore& link_store() const noexcept {
+        return params_.storage == VectorEncoding::int4_per_dimension && has_exact_copy() ? exact_ : store_;
+    }
     [[nodiscard]] bool l2() const noexcept { return metric_ == Metric::l2; }
 
     static void check_build_params(std::size_t dimension, const HnswIndexBuildParams& p) {
         if (dimension == 0) raise(ErrorKind::invalid_argument, "HnswIndex: dimension = 0 must be > 0");
         if (p.M < 2 || p.M > 1024) raise(ErrorKind::invalid_argument, "HnswIndex: M = ", p.M, " must be in [2, 1024]");
         if (p.ef_construction == 0) raise(ErrorKind::invalid_argument, "HnswIndex: ef_construction = 0 must be > 0");
-        if (static_cast<std::uint32_t>(p.storage) > 4)
+        if (static_cast<std::uint32_t>(p.storage) > kMaxVectorEncoding)
             raise(ErrorKind::invalid_argument, "HnswIndex: storage = ", static_cast<std::uint32_t>(p.storage), " is not a vector encoding");
         if (static_cast<std::uint32_t>(p.rerank_storage) > 2)
             raise(ErrorKind::invalid_argument, "HnswIndex: rerank_storage = ", static_cast<std::uint32_t>(p.rerank_storage),
@@ -299,7 +307,7 @@ inline void HnswIndex::finish(const float* q, std::size_t k, const HnswIndexSear
     auto& r = s.walk.results;
     std::sort(r.begin(), r.end(), detail::FartherFirst{});  // closest first, ties by smaller id
     out.clear();
-    if (exact_.size() == 0 && !store_.is_int8()) {
+    if (exact_.size() == 0 && !store_.is_quantized()) {
         const std::size_t n = std::min(k, r.size());
         for (std::size_t i = 0; i < n; ++i) out.push_back({r[i].id, -r[i].dist});
         return;
@@ -386,7 +394,7 @@ inline void HnswIndex::insert_new(DenseMatrixView<const float> rows, std::size_t
     graph_.make_owned();
     graph_.append_nodes(levels);
     deleted_.modify([&](auto& w) { w.resize((size() + 63) / 64, 0); });
-    detail::HnswInserter inserter(graph_, store_, l2(), params_.ef_construction, deleted_.span());
+    detail::HnswInserter inserter(graph_, link_store(), l2(), params_.ef_construction, deleted_.span());
     const std::size_t threads = detail::resolve_threads(params_.threads, rows.rows);
     ProgressReporter progress(params_.progress, "insert", rows.rows);
     if (threads == 1) {
@@ -411,7 +419,7 @@ inline void HnswIndex::replace_deleted(std::span<const std::uint32_t> ids, Dense
     if (has_exact_copy()) replace_rows(exact_, ids, rows);
     graph_.make_owned();
     deleted_.modify([](auto&) {});
-    detail::HnswInserter inserter(graph_, store_, l2(), params_.ef_construction, deleted_.span());
+    detail::HnswInserter inserter(graph_, link_store(), l2(), params_.ef_construction, deleted_.span());
     detail::HnswBuildScratch s;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         deleted_.modify([&](auto& w) { w[ids[i] >> 6] &= ~(std::uint64_t{1} << (ids[i] & 63)); });
@@ -423,9 +431,9 @@ inline void HnswIndex::replace_deleted(std::span<const std::uint32_t> ids, Dense
 /// Overwrites rows `ids` of a store with `rows`, encoded as the store encodes (int8 per dimension: with its fitted
 /// scales). VectorStore only appends, so the arrays are copied once per call (see docs/dense.md).
 inline void HnswIndex::replace_rows(VectorStore& s, std::span<const std::uint32_t> ids, DenseMatrixView<const float> rows) {
-    const std::size_t dim = s.dimension(), rb = dim * encoding_value_bytes(s.encoding());
+    const std::size_t dim = s.dimension(), rb = s.row_bytes();
     VectorStore fresh(dim, s.encoding());
-    if (s.encoding() == VectorEncoding::int8_per_dimension)  // a one-row store carrying the fitted scales
+    if (!s.dimension_scales().empty())  // int8 / int4 per dimension: a one-row store carrying the fitted scales
         fresh = VectorStore::from_raw(dim, s.encoding(), 1, s.raw_bytes().first(rb), {}, s.row_norms().first(1), s.dimension_scales());
     const std::size_t skip = fresh.size();
     fresh.append(rows);
@@ -460,7 +468,7 @@ inline void HnswIndex::save(const std::string& path) const {
 inline HnswIndex HnswIndex::load(const std::string& path) {
     const io::SectionReader r(path, "HnswIndex", kFormatVersion, kFormatVersion);
     const auto meta = r.value<FileMeta>("meta");
-    if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > 4 || meta.has_exact > 1 || meta.rerank_encoding > 2 || meta.m < 2 ||
+    if (meta.dimension == 0 || meta.dimension > (1u << 24) || meta.metric > 2 || meta.encoding > kMaxVectorEncoding || meta.has_exact > 1 || meta.rerank_encoding > 2 || meta.m < 2 ||
         meta.m > 1024 || meta.ef_construction == 0 || meta.count > 0xFFFFFFFFull || (meta.has_exact && meta.encoding == 0))
         r.fail(ErrorKind::corrupt_file, "invalid index header (dimension ", meta.dimension, ", metric ", meta.metric, ", encoding ", meta.encoding,
                ", M ", meta.m, ", ", meta.count, " vectors)");

@@ -533,7 +533,7 @@ private:
         s.final_top.reset(k);
         if (params_.keep_vectors && sp.refine_factor > 0) {
             const bool l2 = metric_ == Metric::l2;
-            const float qn = l2 && store_.is_int8() ? simd::dot(q, q, dim_) : 0.0f;
+            const float qn = l2 && store_.is_quantized() ? simd::dot(q, q, dim_) : 0.0f;
             constexpr std::size_t kAhead = 12;  // random reads: keep several vectors in flight
             for (std::size_t i = 0; i < std::min(kAhead, cands.size()); ++i) store_.prefetch(cands[i].id);
             for (std::size_t i = 0; i < cands.size(); ++i) {

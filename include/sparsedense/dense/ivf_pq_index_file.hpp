@@ -86,7 +86,7 @@ inline constexpr float kMaxModelValue = 1e15f;
 inline void check_meta(const io::SectionReader& r, const Meta& meta, std::size_t id_bytes) {
     const std::size_t d = meta.dimension;
     if (d == 0 || d > (1u << 24) || meta.metric > 2 || meta.nlist == 0 || meta.nlist > (1u << 28) || meta.m == 0 || meta.m > d ||
-        (meta.nbits != 4 && meta.nbits != 8) || (meta.nbits == 4 && meta.m > 256) || meta.refine_encoding > 4 || meta.by_residual > 1 ||
+        (meta.nbits != 4 && meta.nbits != 8) || (meta.nbits == 4 && meta.m > 256) || meta.refine_encoding > kMaxVectorEncoding || meta.by_residual > 1 ||
         meta.keep_vectors > 1 || meta.opq > 1 || meta.explicit_ids > 1 || meta.entries >= InvertedLists::kRemoved)
         r.fail(ErrorKind::corrupt_file, "invalid index header");
     if (meta.id_bytes != id_bytes)

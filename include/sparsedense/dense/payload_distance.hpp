@@ -11,6 +11,9 @@
 // i8 . i8 dot product (AVX-512 VNNI where the CPU has it): <q, x> ~ s_w s_row <w_q, c>. That adds the query's own
 // rounding (relative ~1/254 per value) to the payload's, which the walk tolerates and the exact re-ranking removes.
 // L2 on int8 uses |q|^2 - 2 <q, x> + |x|^2 with the row norms the store keeps.
+// int4 payloads (half the bytes: a glove-100 row is 50 bytes, one or two cache lines instead of two or three) the
+// same way: <q, x> = <q, o> + <q * s, c> with the per-dimension offsets o and scales s, the folded query rounded to
+// int8, the 4-bit codes summed against it in integers (simd::dot_u4_i8).
 #pragma once
 
 #include <algorithm>
@@ -33,7 +36,7 @@ public:
         dim_ = store.dimension();
         l2_ = l2;
         base_ = store.raw_bytes().data();
-        row_bytes_ = dim_ * encoding_value_bytes(store.encoding());
+        row_bytes_ = store.row_bytes();
         q_ = q;
         row_scale_ = row_norm2_ = nullptr;
         prefetch_bytes_ = std::min<std::size_t>(row_bytes_, 768);
@@ -50,6 +53,7 @@ public:
                 kind_ = Kind::bf16;
                 bf16_ = l2 ? k.l2_bf16 : k.dot_bf16;
                 break;
+            case VectorEncoding::int4_per_dimension: prepare_int4(store, q, k); break;
             default: prepare_int8(store, q, k);
         }
     }
@@ -77,6 +81,10 @@ public:
                                  static_cast<float>(i8_(wq_.data(), reinterpret_cast<const std::int8_t*>(row), dim_));
                 return l2_ ? q_norm2_ - 2.0f * ip + row_norm2_[id] : -ip;
             }
+            case Kind::int4: {
+                const float ip = q_offset_ + wscale_ * static_cast<float>(u4_(row, wq_.data(), row_bytes_));
+                return l2_ ? q_norm2_ - 2.0f * ip + row_norm2_[id] : -ip;
+            }
         }
         return l2_ ? r : -r;
     }
@@ -95,7 +103,29 @@ public:
     [[nodiscard]] std::size_t row_bytes() const noexcept { return row_bytes_; }
 
 private:
-    enum class Kind : std::uint8_t { f32, f16, bf16, int8 };
+    enum class Kind : std::uint8_t { f32, f16, bf16, int8, int4 };
+
+    /// int4: w = q * s rounded to int8 (in double: a loaded scale times the query may exceed float), laid out as
+    /// the codes are (dimension j at j, the upper half after the lower one, zero padding), and <q, o> once.
+    void prepare_int4(const VectorStore& store, const float* q, const simd::KernelTable& k) {
+        kind_ = Kind::int4;
+        u4_ = k.dot_u4_i8;
+        const auto ranges = store.dimension_scales();  // d scales, then d offsets
+        row_norm2_ = store.row_norms().data();
+        double wmax = 0.0, q_offset = 0.0, n2 = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) {
+            wmax = std::max(wmax, std::fabs(static_cast<double>(q[j]) * ranges[j]));
+            q_offset += static_cast<double>(q[j]) * ranges[dim_ + j];
+            n2 += static_cast<double>(q[j]) * q[j];
+        }
+        const double sw = wmax > 0.0 ? wmax / 127.0 : 1.0;
+        wq_.assign(2 * row_bytes_, 0);
+        for (std::size_t j = 0; j < dim_; ++j)
+            wq_[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(static_cast<double>(q[j]) * ranges[j] / sw), -127.0, 127.0));
+        wscale_ = static_cast<float>(sw);
+        q_offset_ = static_cast<float>(std::clamp(q_offset, -3.0e38, 3.0e38));
+        q_norm2_ = static_cast<float>(n2);
+    }
 
     void prepare_int8(const VectorStore& store, const float* q, const simd::KernelTable& k) {
         kind_ = Kind::int8;
@@ -128,9 +158,10 @@ private:
     float (*f16_)(const float*, const float16*, std::size_t) noexcept = nullptr;
     float (*bf16_)(const float*, const bfloat16*, std::size_t) noexcept = nullptr;
     std::int32_t (*i8_)(const std::int8_t*, const std::int8_t*, std::size_t) noexcept = nullptr;
-    // int8
+    std::int32_t (*u4_)(const std::uint8_t*, const std::int8_t*, std::size_t) noexcept = nullptr;
+    // int8 and int4
     std::vector<std::int8_t> wq_;
-    float wscale_ = 1.0f, q_norm2_ = 0.0f;
+    float wscale_ = 1.0f, q_norm2_ = 0.0f, q_offset_ = 0.0f;
     const float* row_scale_ = nullptr;
     const float* row_norm2_ = nullptr;
     std::vector<float> scratch_, own_;

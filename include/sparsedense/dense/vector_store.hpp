@@ -8,8 +8,15 @@
 //   int8_per_vector     1 byte/value + one f32 scale per vector: x ~ s_i * c, c in [-127, 127], s_i = max|x_i|/127
 //   int8_per_dimension  1 byte/value + one f32 scale per dimension, fitted on the first batch added (later values
 //                       outside that range saturate): x_j ~ s_j * c_j
-// Scores are always computed against the f32 query: dot(q, x) and l2(q, x) = |q|^2 - 2 q.x + |x|^2 for int8 (with
-// |x|^2 of the decoded vector stored per row), the SIMD kernels directly for f32/f16/bf16.
+//   int4_per_dimension  half a byte/value + an offset and a scale per dimension, fitted on the first batch added:
+//                       x_j ~ o_j + s_j * c_j, c_j in [0, 15], the range [o_j, o_j + 15 s_j] spanning the 0.1% to
+//                       99.9% quantiles of dimension j (clipping the extreme 0.2% halves the rounding step of the rest:
+//                       glove-100's true top 10 inside the int4 top 32: 0.9987 clipped, 0.9977 min-max). Two codes a
+//                       byte: byte i holds dimension i (low nibble) and dimension half + i (high), half = ceil(d / 2),
+//                       so one masked load and two nibble masks give contiguous query ranges (simd::dot_u4_i8).
+//                       The graph payload that halves int8's bytes (HnswIndex); scored against an int8 query.
+// Scores are always computed against the f32 query: dot(q, x) and l2(q, x) = |q|^2 - 2 q.x + |x|^2 for int8 and
+// int4 (with |x|^2 of the decoded vector stored per row), the SIMD kernels directly for f32/f16/bf16.
 #pragma once
 
 #include <algorithm>
@@ -29,7 +36,9 @@
 
 namespace sparsedense {
 
-enum class VectorEncoding : std::uint32_t { f32 = 0, f16 = 1, bf16 = 2, int8_per_vector = 3, int8_per_dimension = 4 };
+enum class VectorEncoding : std::uint32_t { f32 = 0, f16 = 1, bf16 = 2, int8_per_vector = 3, int8_per_dimension = 4, int4_per_dimension = 5 };
+/// The largest VectorEncoding value (files and parameters are checked against it).
+inline constexpr std::uint32_t kMaxVectorEncoding = 5;
 
 [[nodiscard]] inline const char* vector_encoding_name(VectorEncoding e) noexcept {
     switch (e) {
@@ -38,6 +47,7 @@ enum class VectorEncoding : std::uint32_t { f32 = 0, f16 = 1, bf16 = 2, int8_per
         case VectorEncoding::bf16: return "bf16";
         case VectorEncoding::int8_per_vector: return "int8";
         case VectorEncoding::int8_per_dimension: return "int8-dim";
+        case VectorEncoding::int4_per_dimension: return "int4";
     }
     return "?";
 }
@@ -48,9 +58,11 @@ enum class VectorEncoding : std::uint32_t { f32 = 0, f16 = 1, bf16 = 2, int8_per
     if (name == "bf16") return VectorEncoding::bf16;
     if (name == "int8" || name == "int8-vector") return VectorEncoding::int8_per_vector;
     if (name == "int8-dim" || name == "int8-dimension") return VectorEncoding::int8_per_dimension;
-    raise(ErrorKind::invalid_argument, "unknown vector encoding '", name, "' (expected f32, f16, bf16, int8, int8-dim)");
+    if (name == "int4" || name == "int4-dim" || name == "int4-dimension") return VectorEncoding::int4_per_dimension;
+    raise(ErrorKind::invalid_argument, "unknown vector encoding '", name, "' (expected f32, f16, bf16, int8, int8-dim, int4)");
 }
 
+/// Bytes per value (int4: 1, two values sharing it; encoded_row_bytes gives a row's size).
 [[nodiscard]] inline std::size_t encoding_value_bytes(VectorEncoding e) noexcept {
     switch (e) {
         case VectorEncoding::f32: return 4;
@@ -59,13 +71,17 @@ enum class VectorEncoding : std::uint32_t { f32 = 0, f16 = 1, bf16 = 2, int8_per
         default: return 1;
     }
 }
+/// Bytes of one encoded row of `dim` values.
+[[nodiscard]] inline std::size_t encoded_row_bytes(VectorEncoding e, std::size_t dim) noexcept {
+    return e == VectorEncoding::int4_per_dimension ? (dim + 1) / 2 : dim * encoding_value_bytes(e);
+}
 
 class VectorStore {
 public:
     VectorStore() = default;
     VectorStore(std::size_t dimension, VectorEncoding encoding) : dim_(dimension), encoding_(encoding) {
         if (dimension == 0) raise(ErrorKind::invalid_argument, "VectorStore: dimension must be > 0");
-        if (static_cast<std::uint32_t>(encoding) > 4) raise(ErrorKind::invalid_argument, "VectorStore: unknown encoding ", static_cast<std::uint32_t>(encoding));
+        if (static_cast<std::uint32_t>(encoding) > kMaxVectorEncoding) raise(ErrorKind::invalid_argument, "VectorStore: unknown encoding ", static_cast<std::uint32_t>(encoding));
     }
 
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -74,16 +90,20 @@ public:
     [[nodiscard]] bool is_int8() const noexcept {
         return encoding_ == VectorEncoding::int8_per_vector || encoding_ == VectorEncoding::int8_per_dimension;
     }
+    /// int8 or int4 codes: scores are approximate (re-score from an exact copy) and rows keep their norms.
+    [[nodiscard]] bool is_quantized() const noexcept { return is_int8() || encoding_ == VectorEncoding::int4_per_dimension; }
+    /// Bytes of one stored row's values.
+    [[nodiscard]] std::size_t row_bytes() const noexcept { return encoded_row_bytes(encoding_, dim_); }
     /// Bytes per stored vector (values + per-vector scale/norm), per-dimension scales excluded.
     [[nodiscard]] std::size_t bytes_per_vector() const noexcept {
-        return dim_ * encoding_value_bytes(encoding_) + (is_int8() ? 8 : 0);
+        return row_bytes() + (encoding_ == VectorEncoding::int8_per_vector ? 8 : is_quantized() ? 4 : 0);
     }
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
         return bytes_.size() + row_scale_.size() * 4 + row_norm2_.size() * 4 + dim_scale_.size() * 4;
     }
 
     void reserve(std::size_t n) {
-        bytes_.modify([&](auto& v) { v.reserve(n * dim_ * encoding_value_bytes(encoding_)); });
+        bytes_.modify([&](auto& v) { v.reserve(n * row_bytes()); });
     }
 
     /// Appends rows (already validated and, for cosine, normalised by the caller). A loaded (mapped) store is
@@ -91,10 +111,11 @@ public:
     void append(DenseMatrixView<const float> rows) {
         if (rows.cols != dim_) raise(ErrorKind::dimension_mismatch, "VectorStore: rows have dimension ", rows.cols, ", expected ", dim_);
         if (encoding_ == VectorEncoding::int8_per_dimension && dim_scale_.empty()) fit_dimension_scales(rows);
-        const std::size_t vb = encoding_value_bytes(encoding_), old = bytes_.size();
+        if (encoding_ == VectorEncoding::int4_per_dimension && dim_scale_.empty() && rows.rows > 0) fit_int4_ranges(rows);
+        const std::size_t rb = row_bytes(), old = bytes_.size();
         bytes_.modify([&](auto& bytes) {
-            bytes.resize(old + rows.rows * dim_ * vb);
-            for (std::size_t i = 0; i < rows.rows; ++i) encode_row(rows.row_data(i), bytes.data() + old + i * dim_ * vb);
+            bytes.resize(old + rows.rows * rb);
+            for (std::size_t i = 0; i < rows.rows; ++i) encode_row(rows.row_data(i), bytes.data() + old + i * rb);
         });
         size_ += rows.rows;
     }
@@ -107,7 +128,7 @@ public:
             case VectorEncoding::bf16: return simd::dot(q, typed_row<bfloat16>(i), dim_);
             default: {
                 float d = 0.0f;
-                many_i8(q, i, 1, false, 0.0f, &d);
+                many(q, i, 1, false, 0.0f, &d);
                 return d;
             }
         }
@@ -120,7 +141,7 @@ public:
             case VectorEncoding::bf16: return simd::l2_squared(q, typed_row<bfloat16>(i), dim_);
             default: {
                 float d = 0.0f;
-                many_i8(q, i, 1, true, q_norm2, &d);
+                many(q, i, 1, true, q_norm2, &d);
                 return d;
             }
         }
@@ -134,6 +155,7 @@ public:
             case VectorEncoding::f32: return many_typed<float>(q, first, count, l2, out, hint);
             case VectorEncoding::f16: return many_typed<float16>(q, first, count, l2, out, hint);
             case VectorEncoding::bf16: return many_typed<bfloat16>(q, first, count, l2, out, hint);
+            case VectorEncoding::int4_per_dimension: return many_i4(q, first, count, l2, q_norm2, out);
             default: return many_i8(q, first, count, l2, q_norm2, out);
         }
     }
@@ -154,14 +176,22 @@ public:
             case VectorEncoding::int8_per_dimension:
                 for (std::size_t j = 0; j < dim_; ++j) out[j] = dim_scale_[j] * typed_row<std::int8_t>(i)[j];
                 return;
+            case VectorEncoding::int4_per_dimension: {
+                const std::uint8_t* row = bytes_.data() + i * row_bytes();
+                const std::size_t half = row_bytes();
+                for (std::size_t j = 0; j < dim_; ++j) {
+                    const unsigned c = j < half ? row[j] & 15u : row[j - half] >> 4;
+                    out[j] = dim_scale_[dim_ + j] + dim_scale_[j] * static_cast<float>(c);
+                }
+                return;
+            }
         }
     }
 
     /// Prefetches the first cache lines of row i (re-ranking touches rows in random order).
     void prefetch(std::size_t i) const noexcept {
-        const std::size_t vb = encoding_value_bytes(encoding_);
-        const auto* p = reinterpret_cast<const char*>(bytes_.data() + i * dim_ * vb);
-        const std::size_t bytes = std::min<std::size_t>(dim_ * vb, 512);
+        const auto* p = reinterpret_cast<const char*>(bytes_.data() + i * row_bytes());
+        const std::size_t bytes = std::min<std::size_t>(row_bytes(), 512);
         for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
     }
 
@@ -172,6 +202,7 @@ public:
     [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept { return bytes_.span(); }
     [[nodiscard]] std::span<const float> row_scales() const noexcept { return row_scale_.span(); }
     [[nodiscard]] std::span<const float> row_norms() const noexcept { return row_norm2_.span(); }
+    /// int8_per_dimension: the d scales; int4_per_dimension: the d scales, then the d offsets.
     [[nodiscard]] std::span<const float> dimension_scales() const noexcept { return dim_scale_.span(); }
     /// Rebuilds a store from raw state (copied); sizes are checked (throws Error{corrupt_file} on mismatch).
     static VectorStore from_raw(std::size_t dimension, VectorEncoding encoding, std::size_t count, std::span<const std::uint8_t> bytes,
@@ -203,14 +234,15 @@ private:
     static VectorStore from_buffers(std::size_t dimension, VectorEncoding encoding, std::size_t count, io::Buffer<std::uint8_t> bytes,
                                     io::Buffer<float> row_scales, io::Buffer<float> row_norms, io::Buffer<float> dim_scales) {
         VectorStore s(dimension, encoding);
-        const std::size_t vb = encoding_value_bytes(encoding);
+        const std::size_t rb = encoded_row_bytes(encoding, dimension);
         auto check = [](bool ok, const char* what) {
             if (!ok) raise(ErrorKind::corrupt_file, "VectorStore: inconsistent ", what);
         };
-        check(bytes.size() % (dimension * vb) == 0 && bytes.size() / (dimension * vb) == count, "value bytes");
+        check(bytes.size() % rb == 0 && bytes.size() / rb == count, "value bytes");
         check(row_scales.size() == (encoding == VectorEncoding::int8_per_vector ? count : 0), "row scales");
-        check(row_norms.size() == (s.is_int8() ? count : 0), "row norms");
-        check(dim_scales.size() == (encoding == VectorEncoding::int8_per_dimension && count ? dimension : 0), "dimension scales");
+        check(row_norms.size() == (s.is_quantized() ? count : 0), "row norms");
+        const std::size_t per_dimension = encoding == VectorEncoding::int8_per_dimension ? 1 : encoding == VectorEncoding::int4_per_dimension ? 2 : 0;
+        check(dim_scales.size() == (count ? per_dimension * dimension : 0), "dimension scales");
         check(reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) == 0, "value alignment");
         check(all_finite(encoding, bytes.span()) && all_finite(row_scales.span()) && all_finite(row_norms.span()) &&
                   all_finite(dim_scales.span()),
@@ -278,7 +310,23 @@ private:
                 return;
             }
             case VectorEncoding::int8_per_dimension: encode_int8(x, reinterpret_cast<std::int8_t*>(dst), dim_scale_.data(), 1.0f); return;
+            case VectorEncoding::int4_per_dimension: encode_int4(x, dst); return;
         }
+    }
+    /// Packed 4-bit codes (the layout above), appending |decoded x|^2 to the row norms.
+    void encode_int4(const float* x, std::uint8_t* dst) {
+        const std::size_t half = row_bytes();
+        std::fill(dst, dst + half, std::uint8_t{0});
+        double n2 = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) {
+            const float s = dim_scale_[j], o = dim_scale_[dim_ + j];
+            const auto c = static_cast<unsigned>(std::clamp(std::nearbyint((x[j] - o) / s), 0.0f, 15.0f));
+            if (j < half) dst[j] = static_cast<std::uint8_t>(dst[j] | c);
+            else dst[j - half] = static_cast<std::uint8_t>(dst[j - half] | (c << 4));
+            const double v = static_cast<double>(o) + static_cast<double>(s) * c;
+            n2 += v * v;
+        }
+        row_norm2_.modify([&](auto& v) { v.push_back(static_cast<float>(n2)); });
     }
     /// Symmetric int8 codes with per-dimension scales (or one scale), appending |decoded x|^2 to the row norms.
     void encode_int8(const float* x, std::int8_t* d, const float* dim_scales, float scale) {
@@ -334,6 +382,47 @@ private:
         }
     }
 
+    /// int4 rows: <q, x> = <q, o> + <q * s, c>; q * s is rounded to int8 codes with one scale (in double, as for
+    /// int8) and the code sums are integer (simd::dot_u4_i8). dot(), l2_squared() and many() all come here.
+    void many_i4(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out) const noexcept {
+        static thread_local std::vector<std::int8_t> wq;
+        const std::size_t half = row_bytes();
+        const float* scale = dim_scale_.data();
+        const float* offset = scale + dim_;
+        double wmax = 0.0, q_offset = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) {
+            wmax = std::max(wmax, std::fabs(static_cast<double>(q[j]) * scale[j]));
+            q_offset += static_cast<double>(q[j]) * offset[j];
+        }
+        const double sw = wmax > 0.0 ? wmax / 127.0 : 1.0;
+        wq.assign(2 * half, 0);
+        for (std::size_t j = 0; j < dim_; ++j)
+            wq[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(static_cast<double>(q[j]) * scale[j] / sw), -127.0, 127.0));
+        for (std::size_t r = 0; r < count; ++r) {
+            const double ip = q_offset + sw * simd::dot_u4_i8(bytes_.data() + (first + r) * half, wq.data(), half);
+            const float d = static_cast<float>(std::clamp(ip, -3.0e38, 3.0e38));
+            out[r] = l2 ? std::max(0.0f, q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
+        }
+    }
+    /// int4: per dimension, the 0.1% and 99.9% quantiles of the first batch bound the 16 levels (a constant
+    /// dimension keeps its value exactly: scale 1, offset the value, code 0).
+    void fit_int4_ranges(DenseMatrixView<const float> rows) {
+        std::vector<float> column(rows.rows);
+        dim_scale_.modify([&](auto& ranges) {
+            ranges.assign(2 * dim_, 0.0f);
+            const std::size_t lo_rank = (rows.rows - 1) / 1000, hi_rank = rows.rows - 1 - lo_rank;
+            for (std::size_t j = 0; j < dim_; ++j) {
+                for (std::size_t i = 0; i < rows.rows; ++i) column[i] = rows.row_data(i)[j];
+                std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(lo_rank), column.end());
+                const float lo = column[lo_rank];
+                std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(hi_rank), column.end());
+                const float hi = column[hi_rank];
+                ranges[j] = hi > lo ? (hi - lo) / 15.0f : 1.0f;
+                ranges[dim_ + j] = lo;
+            }
+        });
+    }
+
     void fit_dimension_scales(DenseMatrixView<const float> rows) {
         dim_scale_.modify([&](auto& scales) {
             scales.assign(dim_, 0.0f);
@@ -349,8 +438,8 @@ private:
     // owned (built) or views into a mapped file (loaded); see io::Buffer
     io::Buffer<std::uint8_t> bytes_;
     io::Buffer<float> row_scale_;   // int8_per_vector
-    io::Buffer<float> row_norm2_;   // int8 encodings: |decoded x|^2
-    io::Buffer<float> dim_scale_;   // int8_per_dimension
+    io::Buffer<float> row_norm2_;   // int8 and int4 encodings: |decoded x|^2
+    io::Buffer<float> dim_scale_;   // int8_per_dimension: d scales; int4_per_dimension: d scales, then d offsets
 };
 
 }  // namespace sparsedense

@@ -9,6 +9,7 @@
 //                               the out-of-cache flat scan (ScanHint::sequential); same per-row values as dot()
 //   dot_i16_i8_rows             int16 query . int8 rows in integers (vpmaddwd), FlatIndex's int8 storage
 //   dot_i8 / dot_u8 / dot_u8_i8 integer dot products, exact in i32 (VNNI vpdpwssd where the CPU has it)
+//   dot_u4_i8       packed 4-bit codes against an int8 query (VectorEncoding::int4_per_dimension rows)
 // Accumulation is in f32 with several independent accumulators, so results differ from the sequential scalar
 // reference by rounding only: |simd - scalar| <= ~n * 2^-23 * sum|a_i * b_i|. Integer results are exact while
 // n * 255 * 255 < 2^31 (u8 . u8: n <= 33,025).
@@ -46,6 +47,9 @@ inline float l2_squared(const float* a, const float16* b, std::size_t n) noexcep
 inline float l2_squared(const float* a, const bfloat16* b, std::size_t n) noexcept { return kernels().l2_bf16(a, b, n); }
 
 inline std::int32_t dot(const std::int8_t* a, const std::int8_t* b, std::size_t n) noexcept { return kernels().dot_i8(a, b, n); }
+/// Packed 4-bit codes . int8 query: byte i holds code i (low nibble) and code half + i (high nibble); q has 2 * half
+/// values (exact in i32 for half <= 2^20).
+inline std::int32_t dot_u4_i8(const std::uint8_t* codes, const std::int8_t* q, std::size_t half) noexcept { return kernels().dot_u4_i8(codes, q, half); }
 inline std::int32_t dot(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept { return kernels().dot_u8(a, b, n); }
 inline std::int32_t dot(const std::uint8_t* a, const std::int8_t* b, std::size_t n) noexcept { return kernels().dot_u8_i8(a, b, n); }
 

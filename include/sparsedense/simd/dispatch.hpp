@@ -50,6 +50,8 @@ struct KernelTable {
     std::int32_t (*dot_i8)(const std::int8_t*, const std::int8_t*, std::size_t) noexcept;
     std::int32_t (*dot_u8)(const std::uint8_t*, const std::uint8_t*, std::size_t) noexcept;
     std::int32_t (*dot_u8_i8)(const std::uint8_t*, const std::int8_t*, std::size_t) noexcept;
+    /// packed 4-bit codes (code i in the low nibble of byte i, code half + i in the high one) . int8 q[2 * half]
+    std::int32_t (*dot_u4_i8)(const std::uint8_t*, const std::int8_t*, std::size_t) noexcept;
     float (*sparse_dot_dense)(const std::uint32_t*, const float*, std::size_t, const float*) noexcept;
     const ForwardRecordKernels* forward_record;  ///< simd/forward_record.hpp
     PqKernels pq;  ///< product-quantization kernels (simd/pq_kernels.hpp)
@@ -92,22 +94,22 @@ namespace sparsedense::simd::detail {
 inline constexpr KernelTable scalar_table{SimdLevel::scalar, false, SPARSEDENSE_FLOAT_KERNELS(scalar),
                                           &scalar::int_dot<std::int8_t, std::int8_t>,
                                           &scalar::int_dot<std::uint8_t, std::uint8_t>,
-                                          &scalar::int_dot<std::uint8_t, std::int8_t>, &scalar::sparse_dot_dense,
+                                          &scalar::int_dot<std::uint8_t, std::int8_t>, &scalar::dot_u4_i8, &scalar::sparse_dot_dense,
                                           &scalar::forward_record_kernels, SPARSEDENSE_PQ_SCALAR, &scalar::flat_scan_kernels};
 #if defined(__SSE2__)
 inline constexpr KernelTable sse_table{SimdLevel::sse,  false, SPARSEDENSE_FLOAT_KERNELS(sse), &sse::dot_i8,
-                                       &sse::dot_u8,    &sse::dot_u8_i8, &scalar::sparse_dot_dense,
+                                       &sse::dot_u8,    &sse::dot_u8_i8, &scalar::dot_u4_i8, &scalar::sparse_dot_dense,
                                        &scalar::forward_record_kernels, SPARSEDENSE_PQ_SCALAR, &sse::flat_scan_kernels};
 #endif
 #if SPARSEDENSE_X86
 inline constexpr KernelTable avx2_table{SimdLevel::avx2, false, SPARSEDENSE_FLOAT_KERNELS(avx2), &avx2::dot_i8,
-                                        &avx2::dot_u8,   &avx2::dot_u8_i8, &avx2::sparse_dot_dense,
+                                        &avx2::dot_u8,   &avx2::dot_u8_i8, &avx2::dot_u4_i8, &avx2::sparse_dot_dense,
                                         &avx2::forward_record_kernels, SPARSEDENSE_PQ_AVX2, &avx2::flat_scan_kernels};
 inline constexpr KernelTable avx512_table{SimdLevel::avx512, false, SPARSEDENSE_FLOAT_KERNELS(avx512), &avx512::dot_i8,
-                                          &avx512::dot_u8,   &avx512::dot_u8_i8, &avx512::sparse_dot_dense,
+                                          &avx512::dot_u8,   &avx512::dot_u8_i8, &avx512::dot_u4_i8, &avx512::sparse_dot_dense,
                                           &avx512::forward_record_kernels, SPARSEDENSE_PQ_AVX512, &avx512::flat_scan_kernels};
 inline constexpr KernelTable avx512_vnni_table{SimdLevel::avx512, true, SPARSEDENSE_FLOAT_KERNELS(avx512), &avx512::dot_i8_vnni,
-                                               &avx512::dot_u8_vnni, &avx512::dot_u8_i8_vnni, &avx512::sparse_dot_dense,
+                                               &avx512::dot_u8_vnni, &avx512::dot_u8_i8_vnni, &avx512::dot_u4_i8_vnni, &avx512::sparse_dot_dense,
                                                &avx512::forward_record_kernels, SPARSEDENSE_PQ_AVX512, &avx512::flat_scan_kernels};
 #endif
 #undef SPARSEDENSE_FLOAT_KERNELS

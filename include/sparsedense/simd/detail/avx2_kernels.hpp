@@ -97,6 +97,27 @@ inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size
 inline std::int32_t dot_u8(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept { return int_dot<false, false>(a, b, n); }
 inline std::int32_t dot_u8_i8(const std::uint8_t* a, const std::int8_t* b, std::size_t n) noexcept { return int_dot<false, true>(a, b, n); }
 
+/// Packed 4-bit codes . int8 (scalar_kernels.hpp has the layout): nibbles masked out, vpmaddubsw (u8 x i8 pairs,
+/// at most 2 * 15 * 127 per i16 lane: no saturation), vpmaddwd into i32.
+inline std::int32_t dot_u4_i8(const std::uint8_t* codes, const std::int8_t* q, std::size_t half) noexcept {
+    const __m256i low4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    __m256i acc = _mm256_setzero_si256();
+    std::size_t i = 0;
+    for (; i + 32 <= half; i += 32) {
+        const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
+        const __m256i lo = _mm256_and_si256(c, low4), hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4);
+        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))),
+                                           _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + half + i))));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+    }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    std::int32_t total = _mm_cvtsi128_si32(s);
+    for (; i < half; ++i) total += (codes[i] & 15) * std::int32_t{q[i]} + (codes[i] >> 4) * std::int32_t{q[half + i]};
+    return total;
+}
+
 inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std::size_t n, const float* dense) noexcept {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     std::size_t i = 0;

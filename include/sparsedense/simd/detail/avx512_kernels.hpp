@@ -127,6 +127,34 @@ __attribute__((target(SPARSEDENSE_AVX512_FEATURES ",avx512vnni"))) inline std::i
     return vnni_dot<0>(a, reinterpret_cast<const std::uint8_t*>(b), n);
 }
 
+// ---- packed 4-bit codes . int8 (layout in scalar_kernels.hpp): 64 code bytes give 128 nibbles, masked into two
+// u8 vectors; without VNNI they are widened to i16 for vpmaddwd, with VNNI each half is one vpdpbusd.
+inline std::int32_t dot_u4_i8(const std::uint8_t* codes, const std::int8_t* q, std::size_t half) noexcept {
+    const __m512i low4 = _mm512_set1_epi8(15), ones = _mm512_set1_epi16(1);
+    __m512i acc = _mm512_setzero_si512();
+    for (std::size_t i = 0; i < half; i += 64) {
+        const __mmask64 m = half - i >= 64 ? ~__mmask64(0) : ((__mmask64(1) << (half - i)) - 1);
+        const __m512i c = _mm512_maskz_loadu_epi8(m, codes + i);
+        const __m512i lo = _mm512_and_si512(c, low4), hi = _mm512_and_si512(_mm512_srli_epi16(c, 4), low4);
+        const __m512i p = _mm512_add_epi16(_mm512_maddubs_epi16(lo, _mm512_maskz_loadu_epi8(m, q + i)),
+                                           _mm512_maddubs_epi16(hi, _mm512_maskz_loadu_epi8(m, q + half + i)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, ones));
+    }
+    return _mm512_reduce_add_epi32(acc);
+}
+__attribute__((target(SPARSEDENSE_AVX512_FEATURES ",avx512vnni"))) inline std::int32_t dot_u4_i8_vnni(const std::uint8_t* codes, const std::int8_t* q,
+                                                                                                       std::size_t half) noexcept {
+    const __m512i low4 = _mm512_set1_epi8(15);
+    __m512i acc = _mm512_setzero_si512();
+    for (std::size_t i = 0; i < half; i += 64) {
+        const __mmask64 m = half - i >= 64 ? ~__mmask64(0) : ((__mmask64(1) << (half - i)) - 1);
+        const __m512i c = _mm512_maskz_loadu_epi8(m, codes + i);
+        acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(c, low4), _mm512_maskz_loadu_epi8(m, q + i));
+        acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(_mm512_srli_epi16(c, 4), low4), _mm512_maskz_loadu_epi8(m, q + half + i));
+    }
+    return _mm512_reduce_add_epi32(acc);
+}
+
 // ---- sparse . dense: gather 16 dense values per step.
 inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std::size_t n, const float* dense) noexcept {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();

@@ -50,6 +50,13 @@ inline std::int32_t int_dot(const A* a, const B* b, std::size_t n) noexcept {
     return s;
 }
 
+/// Packed 4-bit codes . int8: byte i holds code i (low nibble) and code half + i (high nibble); q has 2 * half values.
+inline std::int32_t dot_u4_i8(const std::uint8_t* codes, const std::int8_t* q, std::size_t half) noexcept {
+    std::int32_t s = 0;
+    for (std::size_t i = 0; i < half; ++i) s += (codes[i] & 15) * std::int32_t{q[i]} + (codes[i] >> 4) * std::int32_t{q[half + i]};
+    return s;
+}
+
 inline float sparse_dot_dense(const std::uint32_t* ids, const float* values, std::size_t n, const float* dense) noexcept {
     float s = 0.0f;
     for (std::size_t i = 0; i < n; ++i) s += values[i] * dense[ids[i]];
