@@ -361,7 +361,7 @@ class IvfPqIndex:
 
 class HnswIndex:
     """
-    HNSW graph index (Malkov & Yashunin) with f32 / f16 / bf16 / int8 payloads, filters, remove and slot reuse.
+    HNSW graph index (Malkov & Yashunin) with f32 / f16 / bf16 / int8 / int4 payloads, filters, remove and slot reuse.
     """
 
     @staticmethod
@@ -371,7 +371,7 @@ class HnswIndex:
 
         metric: 'ip' (inner product), 'cosine' or 'l2' (scores are negated squared distances).
         M: links per node on the upper layers (2M on layer 0). ef_construction: candidates kept while inserting.
-        storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8'); keep_f32: also keep a copy for exact re-ranking, in rerank_storage ('f32', or 'f16' / 'bf16': int8 + f16 uses less memory than f32 at nearly the same recall).
+        storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8', 'int8-dim', 'int4': search with rerank=64); keep_f32: also keep a copy for exact re-ranking, in rerank_storage ('f32', or 'f16' / 'bf16': int8 + f16 uses less memory than f32 at nearly the same recall).
         threads: insertion threads (0 = every core; 1 = deterministic). seed: node levels.
         progress: None, True (tqdm) or a callable(stage, done, total).
         """

@@ -173,7 +173,7 @@ void register_dense(nb::module_& m) {
     bind_common<DenseSide, PyIvfPq>(ivf, "IvfPqIndex");
 
     using HI = sd::HnswIndex;
-    nb::class_<HI> hi(m, "HnswIndex", "HNSW graph index (Malkov & Yashunin) with f32 / f16 / bf16 / int8 payloads, filters, remove and slot reuse.");
+    nb::class_<HI> hi(m, "HnswIndex", "HNSW graph index (Malkov & Yashunin) with f32 / f16 / bf16 / int8 / int4 payloads, filters, remove and slot reuse.");
     hi.def_static(
           "build",
           [](nb::handle data, const std::string& metric, long long M, long long ef_construction, const std::string& storage, bool keep_f32,
@@ -196,7 +196,7 @@ void register_dense(nb::module_& m) {
           "seed"_a = 42, "progress"_a = nb::none(),
           keep_doc(std::string("A graph over the rows of `data` ((n, d) float32; ids 0..n-1).\n\n") + kMetricDoc +
                    "\nM: links per node on the upper layers (2M on layer 0). ef_construction: candidates kept while inserting.\n"
-                   "storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8'); keep_f32: also keep a copy for exact "
+                   "storage: payload the walk scores ('f32', 'f16', 'bf16', 'int8', 'int8-dim', 'int4': search with rerank=64); keep_f32: also keep a copy for exact "
                    "re-ranking, in rerank_storage ('f32', or 'f16' / 'bf16': int8 + f16 uses less memory than f32 at nearly the same recall).\nthreads: insertion threads (0 = every core; 1 = deterministic). seed: node levels.\n"
                    "progress: None, True (tqdm) or a callable(stage, done, total)."))
         .def(
