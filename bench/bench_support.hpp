@@ -1,6 +1,6 @@
 // bench/bench_support.hpp -- shared plumbing for the recall-vs-throughput programs (sparse_bench, dense_bench,
-// hybrid_eval): command-line flags, timing, latency percentiles, recall@k against ground truth, and the result
-// table printed for people or, with --csv, as the columns every system's results line up on:
+// hybrid_eval; their command lines are in command_line.hpp): timing, latency percentiles, recall@k against ground
+// truth, and the result table printed for people or, with --csv, as the columns every system's results line up on:
 //   system,index,build_params,search_params,build_s,recall@10,qps,us_per_query,mode,search_threads
 #pragma once
 
@@ -8,10 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <map>
 #include <numeric>
-#include <set>
 #include <span>
 #include <string>
 #include <unordered_set>
@@ -22,77 +19,6 @@
 #include "sparsedense/core/search_result.hpp"
 
 namespace sparsedense::bench {
-
-/// `--name value` and `--flag` parsing with a fixed set of accepted names (unknown flags are an error).
-class Arguments {
-public:
-    /// `value_flags` take a value; `switch_flags` do not. Prints usage and exits on --help or an unknown flag.
-    Arguments(int argc, char** argv, std::set<std::string> value_flags, std::set<std::string> switch_flags, std::string usage)
-        : usage_(std::move(usage)) {
-        for (int i = 1; i < argc; ++i) {
-            const std::string a = argv[i];
-            if (a == "--help" || a == "-h") {
-                std::printf("%s\n", usage_.c_str());
-                std::exit(0);
-            }
-            if (switch_flags.count(a)) {
-                values_.insert_or_assign(a, std::string(1, '1'));  // (not = "1": GCC 12 false -Wrestrict, PR105329)
-            } else if (value_flags.count(a)) {
-                if (i + 1 >= argc) die(detail::concat("flag ", a, " needs a value"));
-                values_[a] = argv[++i];
-            } else {
-                die(detail::concat("unknown argument '", a, "'"));
-            }
-        }
-    }
-    [[nodiscard]] bool has(const std::string& name) const { return values_.count(name) > 0; }
-    [[nodiscard]] std::string get(const std::string& name, const std::string& fallback = "") const {
-        auto it = values_.find(name);
-        return it == values_.end() ? fallback : it->second;
-    }
-    [[nodiscard]] double get_double(const std::string& name, double fallback) const {
-        if (!has(name)) return fallback;
-        char* end = nullptr;
-        const std::string v = get(name);
-        const double x = std::strtod(v.c_str(), &end);
-        if (end == v.c_str() || *end) die(detail::concat("flag ", name, " expects a number, got '", v, "'"));
-        return x;
-    }
-    [[nodiscard]] long long get_int(const std::string& name, long long fallback) const {
-        if (!has(name)) return fallback;
-        char* end = nullptr;
-        const std::string v = get(name);
-        const long long x = std::strtoll(v.c_str(), &end, 10);
-        if (end == v.c_str() || *end) die(detail::concat("flag ", name, " expects an integer, got '", v, "'"));
-        return x;
-    }
-    /// Comma-separated numbers ("0.1,0.2"); empty when the flag is absent.
-    [[nodiscard]] std::vector<double> get_list(const std::string& name) const {
-        std::vector<double> out;
-        if (!has(name)) return out;
-        std::string v = get(name);
-        std::size_t start = 0;
-        while (start <= v.size()) {
-            const std::size_t comma = v.find(',', start);
-            const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            char* end = nullptr;
-            const double x = std::strtod(item.c_str(), &end);
-            if (item.empty() || *end) die(detail::concat("flag ", name, " expects comma-separated numbers, got '", v, "'"));
-            out.push_back(x);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        return out;
-    }
-    [[noreturn]] void die(const std::string& message) const {
-        std::fprintf(stderr, "error: %s\n\n%s\n", message.c_str(), usage_.c_str());
-        std::exit(2);
-    }
-
-private:
-    std::string usage_;
-    std::map<std::string, std::string> values_;
-};
 
 /// Wall-clock stopwatch.
 class Timer {

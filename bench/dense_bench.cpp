@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <random>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "command_line.hpp"
 #include "hnswlib_peer.hpp"
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/hnsw_index.hpp"
@@ -45,19 +47,78 @@ using bench::ResultRow;
 
 namespace {
 
-const char* kUsage =
-    "dense_bench --base B.fvecs --queries Q.fvecs [--ground-truth GT.ivecs] --metric ip|l2|cosine [--k 10] [--threads 1]\n"
-    "            [--csv] [--max-queries N] [--synthetic N [--dim 128]] [--nlist a,b] [--m a,b] [--nbits 4,8]\n"
-    "            [--nprobe a,b] [--refine a,b] [--refine-encoding f32|f16|bf16|int8] [--opq] [--no-flat] [--repeat R]\n"
-    "            [--coarse-iterations 10] [--coarse-sample 64] [--build-threads 0]\n"
-    "            [--filter-selectivity 1,0.1,0.01,0.001] [--exact-scan-fraction a,b] [--flat-storage f16,int8] [--no-ivf]\n"
-    "  --synthetic N   seeded clustered data (N base vectors, 1000 queries) instead of files\n"
-    "  --repeat R      time each single-thread configuration R times and report the median pass (noisy machines)\n"
-    "  --coarse-sample points per coarse centroid used to train k-means; --build-threads 0 = all hardware threads\n"
-    "  --filter-selectivity  IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)\n"
-    "  --hnsw-ef a,b   HnswIndex rows (ef sweep) for every --hnsw-M (16) x --hnsw-efc (200) x --hnsw-storage (f32; payload[+copy],\n"
-    "                  e.g. int8+f16); --peer hnswlib adds hnswlib's rows, same M / efc / --build-threads; --no-ivf skips IVF-PQ\n"
-    "  --flat-storage  extra flat rows over these storage encodings (index flat-<encoding>)";
+/// The command line.
+struct Options {
+    std::string base, queries, ground_truth, metric, refine_encoding = "f16", peer;
+    std::size_t k = 10, threads = 1, max_queries = 1000, synthetic = 0, dim = 128, max_base = 0, build_threads = 0;
+    std::size_t coarse_iterations = IvfPqIndexBuildParams{}.coarse_iterations, coarse_sample = IvfPqIndexBuildParams{}.coarse_points_per_centroid;
+    int repeat = 1;
+    std::vector<std::size_t> nlists, nbits{4, 8}, ms, nprobes{8, 16, 32, 64}, refines{4, 16}, hnsw_efs, hnsw_ms{16}, hnsw_efcs{200};
+    std::vector<std::string> flat_storages, hnsw_storages{"f32"};
+    std::vector<double> selectivities, scan_fractions;
+    bool csv = false, opq = false, no_flat = false, no_ivf = false;
+};
+
+/// The data flags; `check` receives the constraints between them.
+void add_data_options(CLI::App& app, Options& o) {
+    app.add_option("--base", o.base, "base vectors (.fvecs)")->check(CLI::ExistingFile);
+    app.add_option("--queries", o.queries, "queries (.fvecs)")->check(CLI::ExistingFile);
+    app.add_option("--ground-truth", o.ground_truth, "true neighbours (.ivecs; default: exact search with FlatIndex)")->check(CLI::ExistingFile);
+    app.add_option("--metric", o.metric, "ip, l2 or cosine (default with --synthetic: l2)")->check(bench::cli::parsed_by(parse_metric, "METRIC"));
+    app.add_option("--synthetic", o.synthetic, "seeded clustered data (N base vectors, 1000 queries) instead of files")->check(bench::cli::positive);
+    app.add_option("--dim", o.dim, "dimensions of --synthetic data")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--max-base", o.max_base, "base vectors read (default: all)")->check(bench::cli::positive);
+    app.add_option("--max-queries", o.max_queries, "queries read (or generated, at most 1000)")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--k", o.k, "neighbours per query")->capture_default_str()->check(bench::cli::number_in(1, 100, false, "in [1, 100]"));
+    app.add_option("--threads", o.threads, "threads of the batch rows")->capture_default_str()->check(bench::cli::non_negative);
+    app.add_option("--repeat", o.repeat, "time each single-thread configuration R times and report the median pass (noisy machines)")
+        ->capture_default_str()->check(bench::cli::positive);
+    app.add_flag("--csv", o.csv, "CSV rows (one header line) instead of the table");
+}
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    CLI::App app("recall@10 vs latency/throughput of the dense indexes (FlatIndex, IvfPqIndex 8-bit ADC and 4-bit fast-scan,\n"
+                 "HnswIndex with --hnsw-ef) on an fvecs data set or on seeded synthetic clustered data.",
+                 "dense_bench");
+    add_data_options(app, o);
+    const auto encoding = bench::cli::parsed_by(parse_vector_encoding, "ENCODING");
+    app.add_flag("--no-flat", o.no_flat, "no exact flat rows");
+    app.add_option("--flat-storage", o.flat_storages, "extra flat rows over these storage encodings (index flat-<encoding>)")->delimiter(',')->check(encoding);
+    app.add_flag("--no-ivf", o.no_ivf, "skip the IVF-PQ sweep");
+    app.add_option("--nlist", o.nlists, "coarse lists (default: about 4 sqrt(n), a power of 2)")->delimiter(',')->check(bench::cli::positive);
+    app.add_option("--m", o.ms, "PQ sub-quantizers (default: d/4 for 4 bits, d/8 for 8)")->delimiter(',')->check(bench::cli::positive);
+    app.add_option("--nbits", o.nbits, "PQ code bits (4 = fast-scan)")->delimiter(',')->capture_default_str()->check(CLI::IsMember({4, 8}));
+    app.add_option("--nprobe", o.nprobes, "lists probed")->delimiter(',')->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--refine", o.refines, "refine factor (PQ candidates re-ranked per result; 0 = none)")->delimiter(',')->capture_default_str()
+        ->check(bench::cli::non_negative);
+    app.add_option("--refine-encoding", o.refine_encoding, "encoding of the re-ranking copy (f32, f16, bf16, int8)")->capture_default_str()->check(encoding);
+    app.add_flag("--opq", o.opq, "train an OPQ rotation");
+    app.add_option("--coarse-iterations", o.coarse_iterations, "k-means iterations of the coarse quantizer")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--coarse-sample", o.coarse_sample, "points per coarse centroid used to train k-means")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--build-threads", o.build_threads, "0 = all hardware threads")->capture_default_str()->check(bench::cli::non_negative);
+    app.add_option("--filter-selectivity", o.selectivities, "IVF-PQ rows under random bitset filters accepting these fractions (recall vs the filtered exact top-10)")
+        ->delimiter(',')->check(bench::cli::fraction);
+    app.add_option("--exact-scan-fraction", o.scan_fractions, "plan thresholds of the filtered rows (default: the library's)")->delimiter(',')->check(bench::cli::unit_interval);
+    app.add_option("--hnsw-ef", o.hnsw_efs, "HnswIndex rows (ef sweep) for every --hnsw-M x --hnsw-efc x --hnsw-storage")->delimiter(',')->check(bench::cli::positive);
+    app.add_option("--hnsw-M", o.hnsw_ms, "HNSW graph degrees")->delimiter(',')->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--hnsw-efc", o.hnsw_efcs, "HNSW build beam widths")->delimiter(',')->capture_default_str()->check(bench::cli::positive);
+    const auto payload_copy = [](const std::string& s) {  // "payload[+copy]"
+        const auto plus = s.find('+');
+        if (plus != std::string::npos && s.substr(plus + 1) != "none") (void)parse_vector_encoding(s.substr(plus + 1));
+        return parse_vector_encoding(s.substr(0, plus));
+    };
+    app.add_option("--hnsw-storage", o.hnsw_storages, "payload[+copy], e.g. int8+f16 (the copy re-ranks; none = no copy)")->delimiter(',')
+        ->capture_default_str()->check(bench::cli::parsed_by(payload_copy, "PAYLOAD[+COPY]"));
+    app.add_option("--peer", o.peer, "hnswlib: add hnswlib's rows, same M / efc / --build-threads (when CMake found libhnswlib-dev)")
+        ->check(CLI::IsMember({"hnswlib"}));
+    bench::cli::parse(app, argc, argv, [&o] {
+        if (o.synthetic == 0 && (o.base.empty() || o.queries.empty())) throw CLI::ValidationError("give --base and --queries, or --synthetic N");
+        if (o.synthetic == 0 && o.metric.empty()) throw CLI::ValidationError("--metric is required with --base");
+    });
+    if (o.metric.empty()) o.metric = "l2";
+    return o;
+}
 
 /// n x d points like real embeddings: `clusters` Gaussian centres, each point its centre plus a Gaussian step in a
 /// cluster-specific 16-dimensional subspace and a little full-dimensional noise (low intrinsic dimension, clusters
@@ -83,25 +144,6 @@ DenseMatrix<float> synthetic(std::size_t n, std::size_t d, std::size_t clusters,
             for (std::size_t t = 0; t < kIntrinsic; ++t) v += basis[j * kIntrinsic + t] * z[t];
             out[i][j] = v;
         }
-    }
-    return out;
-}
-
-std::vector<std::size_t> as_sizes(const std::vector<double>& v) {
-    std::vector<std::size_t> out;
-    for (double x : v) out.push_back(static_cast<std::size_t>(x));
-    return out;
-}
-
-/// Comma-separated names ("f16,int8"); empty for "".
-std::vector<std::string> split_names(const std::string& list) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start < list.size()) {
-        const std::size_t comma = list.find(',', start);
-        out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
     }
     return out;
 }
@@ -350,16 +392,16 @@ struct Sweep {
 };
 
 /// Trains (with an OPQ rotation when asked) and fills one IVF-PQ index.
-IvfPqIndex<> build_ivf(const bench::Arguments& args, const DenseMatrix<float>& base, Metric metric, std::size_t nlist, std::size_t m,
+IvfPqIndex<> build_ivf(const Options& o, const DenseMatrix<float>& base, Metric metric, std::size_t nlist, std::size_t m,
                        std::size_t nbits, VectorEncoding enc, bool opq) {
     IvfPqIndexBuildParams p;
     p.nlist = nlist;
     p.m = m;
     p.nbits = nbits;
     p.refine_encoding = enc;
-    p.threads = static_cast<std::size_t>(args.get_int("--build-threads", 0));
-    p.coarse_iterations = static_cast<std::size_t>(args.get_int("--coarse-iterations", static_cast<long long>(p.coarse_iterations)));
-    p.coarse_points_per_centroid = static_cast<std::size_t>(args.get_int("--coarse-sample", static_cast<long long>(p.coarse_points_per_centroid)));
+    p.threads = o.build_threads;
+    p.coarse_iterations = o.coarse_iterations;
+    p.coarse_points_per_centroid = o.coarse_sample;
     IvfPqIndex<> index(base.cols(), metric, p);
     if (opq) {
         OpqParams op;
@@ -434,18 +476,12 @@ struct HnswRows {
     }
 };
 
-void run_hnsw(const bench::Arguments& args, const DenseMatrix<float>& base, Metric metric, const Sweep& sweep) {
-    const HnswRows rows{sweep, as_sizes(args.get_list("--hnsw-ef"))};
-    std::vector<std::size_t> ms = as_sizes(args.get_list("--hnsw-M")), efcs = as_sizes(args.get_list("--hnsw-efc"));
-    if (ms.empty()) ms = {16};
-    if (efcs.empty()) efcs = {200};
-    std::vector<std::string> storages;
-    for (std::string list = args.get("--hnsw-storage", "f32"); !list.empty();) {
-        const auto comma = list.find(',');
-        storages.push_back(list.substr(0, comma));
-        list = comma == std::string::npos ? "" : list.substr(comma + 1);
-    }
-    const std::size_t threads = detail::resolve_threads(static_cast<std::size_t>(args.get_int("--build-threads", 0)));
+void run_hnsw(const Options& o, const DenseMatrix<float>& base, Metric metric, const Sweep& sweep) {
+    const HnswRows rows{sweep, o.hnsw_efs};
+    const std::vector<std::size_t>& ms = o.hnsw_ms;
+    const std::vector<std::size_t>& efcs = o.hnsw_efcs;
+    const std::vector<std::string>& storages = o.hnsw_storages;
+    const std::size_t threads = detail::resolve_threads(o.build_threads);
     const std::size_t k = sweep.k;
     for (std::size_t m : ms) {
         for (std::size_t efc : efcs) {
@@ -463,7 +499,7 @@ void run_hnsw(const bench::Arguments& args, const DenseMatrix<float>& base, Metr
             }
 #if defined(SPARSEDENSE_HAVE_HNSWLIB)
             std::unique_ptr<bench::HnswlibPeer> peer;
-            if (args.get("--peer") == "hnswlib") {
+            if (o.peer == "hnswlib") {
                 bench::Timer bt;
                 peer = std::make_unique<bench::HnswlibPeer>(base.view(), metric, m, efc, threads);
                 char bp[160];
@@ -473,7 +509,7 @@ void run_hnsw(const bench::Arguments& args, const DenseMatrix<float>& base, Metr
                                    [p, k](std::span<const float> q, std::size_t ef) { return p->search(q, k, ef); }, nullptr});
             }
 #else
-            if (args.has("--peer")) std::fprintf(stderr, "dense_bench: built without hnswlib (libhnswlib-dev not found): --peer ignored\n");
+            if (!o.peer.empty()) std::fprintf(stderr, "dense_bench: built without hnswlib (libhnswlib-dev not found): --peer ignored\n");
 #endif
             rows.run(systems);
         }
@@ -503,120 +539,117 @@ void print_summary(const bench::ResultTable& table) {
     std::printf("\n");
 }
 
+/// Base, queries and (when given) the ground truth, from files or generated (--synthetic).
+struct Data {
+    DenseMatrix<float> base, queries;
+    DenseMatrix<std::int32_t> truth;
+    std::string name;
+};
+
+Data load_data(const Options& o) {
+    Data data;
+    if (o.synthetic) {
+        const std::size_t n = o.synthetic, d = o.dim;
+        const std::size_t clusters = std::max<std::size_t>(8, n / 5000);
+        data.base = synthetic(n, d, clusters, 1);
+        data.queries = synthetic(std::min<std::size_t>(o.max_queries, 1000), d, clusters, 2);
+        data.name = "synthetic-" + std::to_string(n) + "x" + std::to_string(d);
+        return data;
+    }
+    data.base = io::read_fvecs(o.base, o.max_base ? o.max_base : static_cast<std::size_t>(-1));
+    data.queries = io::read_fvecs(o.queries, o.max_queries);
+    if (data.queries.cols() != data.base.cols())
+        raise(ErrorKind::dimension_mismatch, "queries (", data.queries.cols(), " dimensions) and base (", data.base.cols(), ") differ");
+    data.name = o.base;
+    if (!o.ground_truth.empty()) {
+        data.truth = io::read_ivecs(o.ground_truth, data.queries.rows());
+        if (data.truth.rows() < data.queries.rows())
+            raise(ErrorKind::invalid_data, "ground truth has fewer rows (", data.truth.rows(), ") than queries (", data.queries.rows(), ")");
+    }
+    return data;
+}
+
+/// The flat rows: exact (unless --no-flat) and over each --flat-storage encoding. The exact flat index is also the
+/// ground truth when none was given (or it holds fewer than min(k, 10) neighbours).
+void run_flat(const Options& o, Data& data, Metric metric, const Output& output, std::FILE* log) {
+    const std::size_t k = o.k, d = data.base.cols(), nq = data.queries.rows();
+    const DenseMatrix<float>& base = data.base;
+    const DenseMatrix<float>& queries = data.queries;
+    FlatIndex flat(d, metric);
+    bench::Timer build_timer;
+    flat.add(base.view());
+    const double flat_build = build_timer.seconds();
+    DenseMatrix<std::int32_t>& truth = data.truth;
+    if (truth.rows() == 0 || truth.cols() < std::min<std::size_t>(k, 10)) {
+        const auto gt = flat.search_batch(queries.view(), std::max<std::size_t>(k, 10), {}, 0);
+        truth = DenseMatrix<std::int32_t>(nq, std::max<std::size_t>(k, 10), -1);
+        for (std::size_t q = 0; q < nq; ++q)
+            for (std::size_t i = 0; i < gt[q].size(); ++i) truth[q][i] = static_cast<std::int32_t>(gt[q][i].id);
+    }
+    if (!o.no_flat)
+        measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
+                queries.view(), truth.view(), k, o.threads, o.repeat, [&](std::span<const float> q) { return flat.search(q, k); },
+                [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, output, log);
+
+    // reduced-precision storage (--flat-storage f16,int8,...): rows "flat-<encoding>"
+    for (const std::string& name : o.flat_storages) {
+        const VectorEncoding fe = parse_vector_encoding(name);
+        bench::Timer ft;
+        FlatIndex reduced(d, metric, fe);
+        reduced.add(base.view());
+        const double fb = ft.seconds();
+        measure(std::string("flat-") + vector_encoding_name(fe), std::string(vector_encoding_name(fe)) + ",B/vec=" + std::to_string(reduced.bytes_per_vector()),
+                "exact-on-stored", fb, static_cast<double>(reduced.memory_bytes()), queries.view(), truth.view(), k, o.threads, o.repeat,
+                [&](std::span<const float> q) { return reduced.search(q, k); },
+                [&](DenseMatrixView<const float> qs, std::size_t t) { return reduced.search_batch(qs, k, {}, t); }, output, log);
+    }
+}
+
+/// The IVF-PQ sweep: one index per nlist x nbits x m, each searched over nprobe x refine (and the filters).
+void run_ivf(const Options& o, const DenseMatrix<float>& base, Metric metric, const Sweep& sweep) {
+    if (o.no_ivf) return;
+    const std::size_t n = base.rows(), d = base.cols();
+    std::vector<std::size_t> nlists = o.nlists;
+    if (nlists.empty()) nlists = {std::max<std::size_t>(1, std::min(n / 32, round_pow2(4.0 * std::sqrt(static_cast<double>(n)))))};
+    const VectorEncoding enc = parse_vector_encoding(o.refine_encoding);
+    for (std::size_t nlist : nlists) {
+        for (std::size_t nbits : o.nbits) {
+            std::vector<std::size_t> mlist = o.ms;
+            if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
+            for (std::size_t m : mlist) {
+                bench::Timer bt;
+                const IvfPqIndex<> index = build_ivf(o, base, metric, nlist, m, nbits, enc, o.opq);
+                const double build_s = bt.seconds();
+                char bp[160];
+                std::snprintf(bp, sizeof bp, "nlist=%zu;m=%zu;nbits=%zu;refine=%s%s;B/vec=%.1f", nlist, m, nbits, vector_encoding_name(enc),
+                              o.opq ? ";opq" : "", index.bytes_per_vector());
+                const std::string name = nbits == 4 ? "ivf-pq-fastscan" : "ivf-pq";
+                sweep.run(index, name, bp, build_s, nlist, o.nprobes, o.refines);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    bench::Arguments args(argc, argv,
-                          {"--base", "--queries", "--ground-truth", "--metric", "--k", "--threads", "--max-queries", "--synthetic", "--dim",
-                           "--nlist", "--m", "--nbits", "--nprobe", "--refine", "--refine-encoding", "--repeat", "--max-base", "--coarse-iterations", "--coarse-sample", "--build-threads",
-                           "--filter-selectivity", "--exact-scan-fraction", "--flat-storage",
-                           "--hnsw-ef", "--hnsw-M", "--hnsw-efc", "--hnsw-storage", "--peer"},
-                          {"--csv", "--opq", "--no-flat", "--no-ivf"}, kUsage);
+    const Options o = parse_options(argc, argv);
     try {
-        const bool csv = args.has("--csv");
-        std::FILE* log = csv ? stderr : stdout;  // progress: beside the table, or out of the way of the CSV
-        const bool opq = args.has("--opq");
-        const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
-        const std::size_t threads = static_cast<std::size_t>(args.get_int("--threads", 1));
-        const int repeat = static_cast<int>(args.get_int("--repeat", 1));
-        const std::size_t max_queries = static_cast<std::size_t>(args.get_int("--max-queries", 1000));
-        const Metric metric = parse_metric(args.get("--metric", args.has("--synthetic") ? "l2" : ""));
-        if (k == 0 || k > 100) args.die("--k must be in 1..100");
-
-        DenseMatrix<float> base, queries;
-        DenseMatrix<std::int32_t> truth;
-        std::string data_name;
-        if (args.has("--synthetic")) {
-            const std::size_t n = static_cast<std::size_t>(args.get_int("--synthetic", 100000));
-            const std::size_t d = static_cast<std::size_t>(args.get_int("--dim", 128));
-            const std::size_t clusters = std::max<std::size_t>(8, n / 5000);
-            base = synthetic(n, d, clusters, 1);
-            queries = synthetic(std::min<std::size_t>(max_queries, 1000), d, clusters, 2);
-            data_name = "synthetic-" + std::to_string(n) + "x" + std::to_string(d);
-        } else {
-            if (!args.has("--base") || !args.has("--queries")) args.die("give --base and --queries, or --synthetic N");
-            base = io::read_fvecs(args.get("--base"), static_cast<std::size_t>(args.get_int("--max-base", -1)));
-            queries = io::read_fvecs(args.get("--queries"), max_queries);
-            if (queries.cols() != base.cols()) args.die("queries and base have different dimensions");
-            data_name = args.get("--base");
-            if (args.has("--ground-truth")) {
-                truth = io::read_ivecs(args.get("--ground-truth"), queries.rows());
-                if (truth.rows() < queries.rows()) args.die("ground truth has fewer rows than queries");
-            }
-        }
-        const std::size_t n = base.rows(), d = base.cols(), nq = queries.rows();
-        std::fprintf(log, "dense_bench: %s  n=%zu d=%zu queries=%zu metric=%s k=%zu threads=%zu simd=%s\n", data_name.c_str(), n, d, nq,
-                     metric_name(metric), k, threads, simd::simd_level_name(simd::active_simd_level()));
-        const std::vector<double> selectivities = args.get_list("--filter-selectivity");
-        for (const double f : selectivities)
-            if (!(f > 0.0 && f <= 1.0)) args.die("--filter-selectivity values must be in (0, 1]");
-        const std::vector<double> scan_fractions = args.get_list("--exact-scan-fraction");
+        std::FILE* log = o.csv ? stderr : stdout;  // progress: beside the table, or out of the way of the CSV
+        const Metric metric = parse_metric(o.metric);
+        Data data = load_data(o);
+        const std::size_t n = data.base.rows(), d = data.base.cols(), nq = data.queries.rows();
+        std::fprintf(log, "dense_bench: %s  n=%zu d=%zu queries=%zu metric=%s k=%zu threads=%zu simd=%s\n", data.name.c_str(), n, d, nq,
+                     metric_name(metric), o.k, o.threads, simd::simd_level_name(simd::active_simd_level()));
         bench::ResultTable table;
-        const Output output{table, csv, !selectivities.empty()};
+        const Output output{table, o.csv, !o.selectivities.empty()};
         output.header();
-
-        // ---- flat (also the ground truth when none was given)
-        FlatIndex flat(d, metric);
-        bench::Timer build_timer;
-        flat.add(base.view());
-        const double flat_build = build_timer.seconds();
-        if (truth.rows() == 0 || truth.cols() < std::min<std::size_t>(k, 10)) {
-            const auto gt = flat.search_batch(queries.view(), std::max<std::size_t>(k, 10), {}, 0);
-            truth = DenseMatrix<std::int32_t>(nq, std::max<std::size_t>(k, 10), -1);
-            for (std::size_t q = 0; q < nq; ++q)
-                for (std::size_t i = 0; i < gt[q].size(); ++i) truth[q][i] = static_cast<std::int32_t>(gt[q][i].id);
-        }
-        if (!args.has("--no-flat"))
-            measure("flat", "f32,B/vec=" + std::to_string(flat.bytes_per_vector()), "exact", flat_build, static_cast<double>(flat.memory_bytes()),
-                    queries.view(), truth.view(), k, threads, repeat, [&](std::span<const float> q) { return flat.search(q, k); },
-                    [&](DenseMatrixView<const float> qs, std::size_t t) { return flat.search_batch(qs, k, {}, t); }, output, log);
-
-        // ---- flat over reduced-precision storage (--flat-storage f16,int8,...): rows "flat-<encoding>"
-        for (const std::string& name : split_names(args.get("--flat-storage", ""))) {
-            const VectorEncoding fe = parse_vector_encoding(name);
-            bench::Timer ft;
-            FlatIndex reduced(d, metric, fe);
-            reduced.add(base.view());
-            const double fb = ft.seconds();
-            measure(std::string("flat-") + vector_encoding_name(fe), std::string(vector_encoding_name(fe)) + ",B/vec=" + std::to_string(reduced.bytes_per_vector()),
-                    "exact-on-stored", fb, static_cast<double>(reduced.memory_bytes()), queries.view(), truth.view(), k, threads, repeat,
-                    [&](std::span<const float> q) { return reduced.search(q, k); },
-                    [&](DenseMatrixView<const float> qs, std::size_t t) { return reduced.search_batch(qs, k, {}, t); }, output, log);
-        }
-
-        const std::vector<FilterCase> filter_cases = make_filter_cases(base, queries, metric, selectivities, truth);
-        const Sweep sweep{queries.view(), truth.view(), k, threads, repeat, filter_cases, scan_fractions, output, log};
-
-        // ---- IVF-PQ sweep
-        std::vector<std::size_t> nlists = as_sizes(args.get_list("--nlist"));
-        if (nlists.empty()) nlists = {std::max<std::size_t>(1, std::min(n / 32, round_pow2(4.0 * std::sqrt(static_cast<double>(n)))))};
-        std::vector<std::size_t> nbits_list = as_sizes(args.get_list("--nbits"));
-        if (nbits_list.empty()) nbits_list = {4, 8};
-        std::vector<std::size_t> ms = as_sizes(args.get_list("--m"));
-        std::vector<std::size_t> nprobes = as_sizes(args.get_list("--nprobe"));
-        if (nprobes.empty()) nprobes = {8, 16, 32, 64};
-        std::vector<std::size_t> refines = as_sizes(args.get_list("--refine"));
-        if (refines.empty()) refines = {4, 16};
-        const VectorEncoding enc = parse_vector_encoding(args.get("--refine-encoding", "f16"));
-
-        for (std::size_t nlist : args.has("--no-ivf") ? std::vector<std::size_t>{} : nlists) {
-            for (std::size_t nbits : nbits_list) {
-                std::vector<std::size_t> mlist = ms;
-                if (mlist.empty()) mlist = nbits == 4 ? std::vector<std::size_t>{std::max<std::size_t>(1, d / 4)} : std::vector<std::size_t>{std::max<std::size_t>(1, d / 8)};
-                for (std::size_t m : mlist) {
-                    bench::Timer bt;
-                    const IvfPqIndex<> index = build_ivf(args, base, metric, nlist, m, nbits, enc, opq);
-                    const double build_s = bt.seconds();
-                    char bp[160];
-                    std::snprintf(bp, sizeof bp, "nlist=%zu;m=%zu;nbits=%zu;refine=%s%s;B/vec=%.1f", nlist, m, nbits, vector_encoding_name(enc),
-                                  opq ? ";opq" : "", index.bytes_per_vector());
-                    const std::string name = nbits == 4 ? "ivf-pq-fastscan" : "ivf-pq";
-                    sweep.run(index, name, bp, build_s, nlist, nprobes, refines);
-                }
-            }
-        }
-        if (args.has("--hnsw-ef")) run_hnsw(args, base, metric, sweep);
-        if (!csv) {
+        run_flat(o, data, metric, output, log);
+        const std::vector<FilterCase> filter_cases = make_filter_cases(data.base, data.queries, metric, o.selectivities, data.truth);
+        const Sweep sweep{data.queries.view(), data.truth.view(), o.k, o.threads, o.repeat, filter_cases, o.scan_fractions, output, log};
+        run_ivf(o, data.base, metric, sweep);
+        if (!o.hnsw_efs.empty()) run_hnsw(o, data.base, metric, sweep);
+        if (!o.csv) {
             table.print_table();
             print_summary(table);
         }

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_support.hpp"
+#include "command_line.hpp"
 #include "sparsedense/dense/flat_index.hpp"
 #include "sparsedense/dense/ivf_pq_index.hpp"
 #include "sparsedense/dense/opq.hpp"
@@ -73,14 +73,30 @@ Row measure(const std::string& name, const Index& index, std::size_t nq, QueryAt
     return r;
 }
 
+struct Options {
+    std::string data = "../shared/data";
+    std::size_t queries = 200, ids = 100;
+};
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    CLI::App app("The hybrid searcher's exact fill per query: score(q, id) per id against prepare(q) + scorer(id), on every\n"
+                 "index over splade-beir and bge-768 (one thread, median of 5 passes).",
+                 "prepared_scoring_bench");
+    app.add_option("--data", o.data, "the data folder (holds splade-beir/ and bge-768/)")->capture_default_str()->check(CLI::ExistingDirectory);
+    app.add_option("--queries", o.queries, "queries per data set")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--ids", o.ids, "ids scored per query")->capture_default_str()->check(bench::cli::positive);
+    bench::cli::parse(app, argc, argv);
+    return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    const Options options = parse_options(argc, argv);
     try {
-        const bench::Arguments args(argc, argv, {"--data", "--queries", "--ids"}, {}, "prepared_scoring_bench [--data DIR] [--queries 200] [--ids 100]");
-        const std::string data = args.get("--data", "../shared/data");
-        const std::size_t nq = static_cast<std::size_t>(args.get_int("--queries", 200));
-        const std::size_t ids = static_cast<std::size_t>(args.get_int("--ids", 100));
+        const std::string& data = options.data;
+        const std::size_t nq = options.queries, ids = options.ids;
         std::vector<Row> rows;
         {
             const auto corpus = io::read_csr(data + "/splade-beir/corpus.csr");

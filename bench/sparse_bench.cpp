@@ -25,12 +25,14 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench_support.hpp"
+#include "command_line.hpp"
 #include "sparse_bench_data.hpp"
 #include "sparsedense/io/csr_file.hpp"
 #include "sparsedense/io/vecs_file.hpp"
@@ -42,22 +44,6 @@ using namespace sparsedense;
 using namespace sparsedense::bench;
 
 namespace {
-
-const char* usage =
-    "usage: sparse_bench [--corpus FILE.csr --queries FILE.csr [--ground-truth FILE.ivecs]] [--synthetic-docs N]\n"
-    "                    [--synthetic-queries N] [--k 10] [--threads 1] [--repeat 1] [--csv]\n"
-    "                    [--lambda L[,L..]] [--centroid-fraction F[,F..]] [--alpha A[,A..]] [--forward f16|u8|f32]\n"
-    "                    [--global-threshold] [--max-fraction X] [--knn D] [--query-cut Q[,Q..]] [--heap-factor H[,H..]]\n"
-    "                    [--query-mass M[,M..] (query-term selection by mass; default 1 = fixed cut)]\n"
-    "                    [--tune R[,R..] (run tune() for these recall targets: parameters chosen on half the queries,\n"
-    "                     recall and latency measured on the other half; then exit)]\n"
-    "                    [--cpu-time (single-query latency = thread CPU time; for a shared machine)]\n"
-    "                    [--targets R[,R..] (recall targets of the frontier table; default 0.9,0.95,0.99)]\n"
-    "                    [--summary-terms S (cap on block summary size; default 0 = none)]\n"
-    "                    [--exact-algorithms taat,maxscore,bmw,daat] [--max-queries N]\n"
-    "                    [--traversal best-first,first-list-sorted,list-by-list]\n"
-    "                    [--filter-selectivity S[,S..] (e.g. 1,0.1,0.01,0.001)] [--exact-scan-fraction F[,F..]]\n"
-    "Without --corpus, a seeded SPLADE-like corpus is generated (default 50,000 documents, 500 queries).";
 
 std::string fmt(double x) {
     std::ostringstream o;
@@ -192,11 +178,6 @@ void emit_row(ResultTable& table, const ResultRow& row, bool csv, bool filter_co
     table.add(row);
 }
 
-std::vector<double> list_or(const Arguments& args, const std::string& name, std::vector<double> fallback) {
-    auto v = args.get_list(name);
-    return v.empty() ? fallback : v;
-}
-
 /// search_batch on `threads` threads against one thread: wall-clock seconds and process CPU seconds of each (the
 /// medians of `repeat` interleaved 1/N pairs). On a machine shared with other jobs the wall-clock ratio is capped by the
 /// cores we get; threads x cpu_1 / cpu_n is the speed-up the threads would give with cores of their own (it still
@@ -288,273 +269,392 @@ void print_frontier(std::FILE* out, const std::vector<ResultRow>& rows, const st
     std::fprintf(out, "\n");
 }
 
-}  // namespace
+/// The command line.
+struct Options {
+    std::string corpus, queries, ground_truth, forward = "f16";
+    std::size_t synthetic_docs = 50000, synthetic_queries = 0, k = 10, threads = 1, repeat = 1, max_queries = 0, knn = 0, summary_terms = 0;
+    std::uint64_t seed = 2024;
+    std::vector<double> lambdas, fractions{0.3}, alphas{0.5}, cuts{5, 6, 8, 10, 12, 16}, factors{1.0, 0.9, 0.8, 0.7, 0.6}, masses{1.0};
+    std::vector<double> targets{0.90, 0.95, 0.99}, tune, selectivities, scan_fractions;
+    double max_fraction = 1.5;
+    std::vector<std::string> exact_algorithms{"taat", "maxscore", "bmw", "daat"}, traversals{"best-first"};
+    bool csv = false, global_threshold = false, cpu_time = false;
+};
 
-int main(int argc, char** argv) {
-    Arguments args(argc, argv,
-                   {"--corpus", "--queries", "--ground-truth", "--synthetic-docs", "--synthetic-queries", "--k", "--threads", "--repeat",
-                    "--lambda", "--centroid-fraction", "--alpha", "--forward", "--max-fraction", "--knn", "--query-cut", "--heap-factor",
-                    "--exact-algorithms", "--max-queries", "--seed", "--summary-terms", "--traversal", "--filter-selectivity",
-                    "--exact-scan-fraction", "--query-mass", "--targets", "--tune"},
-                   {"--csv", "--global-threshold", "--cpu-time"}, usage);
-    g_cpu_time = args.has("--cpu-time");
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
-    try {
-        const bool csv = args.has("--csv");
-        const std::size_t k = static_cast<std::size_t>(args.get_int("--k", 10));
-        const std::size_t threads = static_cast<std::size_t>(std::max<long long>(1, args.get_int("--threads", 1)));
-        const std::size_t repeat = static_cast<std::size_t>(std::max<long long>(1, args.get_int("--repeat", 1)));
-        std::FILE* log = csv ? stderr : stdout;
-        const auto selectivities = args.get_list("--filter-selectivity");
-        const bool filter_column = !selectivities.empty();
-        if (csv && !filter_column) ResultTable::print_csv_header();
-        if (csv && filter_column) {
-            char* text = nullptr;
-            std::size_t size = 0;
-            std::FILE* mem = open_memstream(&text, &size);
-            ResultTable::print_csv_header(mem);
-            std::fclose(mem);
-            std::string header(text, size);
-            std::free(text);
-            header.pop_back();
-            std::printf("%s,filter_selectivity\n", header.c_str());
-        }
+/// Data, measurement and output flags.
+void add_run_options(CLI::App& app, Options& o) {
+    app.add_option("--corpus", o.corpus, "documents (BigANN .csr); without it, a seeded SPLADE-like corpus is generated")->check(CLI::ExistingFile);
+    app.add_option("--queries", o.queries, "queries (.csr)")->check(CLI::ExistingFile);
+    app.get_option("--corpus")->needs("--queries");
+    app.add_option("--ground-truth", o.ground_truth, "true neighbours (.ivecs; default: the exact index's top-k)")->check(CLI::ExistingFile);
+    app.add_option("--synthetic-docs", o.synthetic_docs, "generated documents")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--synthetic-queries", o.synthetic_queries, "generated queries (default 500; 1000 from 200,000 documents)")->check(bench::cli::positive);
+    app.add_option("--seed", o.seed, "seed of the generated corpus")->capture_default_str();
+    app.add_option("--max-queries", o.max_queries, "run the first N queries")->check(bench::cli::positive);
+    app.add_option("--k", o.k, "neighbours per query")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--threads", o.threads, "build threads; above 1, batch rows are added")->capture_default_str()->check(bench::cli::non_negative);
+    app.add_option("--repeat", o.repeat, "timed passes per configuration (the median is reported)")->capture_default_str()->check(bench::cli::non_negative);
+    app.add_flag("--cpu-time", o.cpu_time, "single-query latency = thread CPU time (for a shared machine)");
+    app.add_flag("--csv", o.csv, "CSV rows instead of the table");
+    app.add_option("--exact-algorithms", o.exact_algorithms, "exact rows")->delimiter(',')->capture_default_str()->check(CLI::IsMember({"taat", "maxscore", "bmw", "daat"}));
+    app.add_option("--targets", o.targets, "recall targets of the frontier table")->delimiter(',')->capture_default_str()->check(bench::cli::unit_interval);
+    app.add_option("--tune", o.tune, "run tune() for these recall targets (parameters chosen on half the queries, recall and latency "
+                   "measured on the other half), then exit")->delimiter(',')->check(bench::cli::fraction);
+    app.add_option("--filter-selectivity", o.selectivities, "filtered rows: random bitset filters accepting these fractions (e.g. 1,0.1,0.01,0.001)")
+        ->delimiter(',')->check(bench::cli::fraction);
+    app.add_option("--exact-scan-fraction", o.scan_fractions, "plan thresholds of the filtered rows (0 = always traverse, 1 = always scan)")
+        ->delimiter(',')->check(bench::cli::unit_interval);
+}
 
-        CsrMatrix<float> corpus, queries;
-        std::string data_name;
-        Timer load_timer;
-        if (args.has("--corpus")) {
-            if (!args.has("--queries")) args.die("--corpus needs --queries");
-            corpus = io::read_csr(args.get("--corpus"));
-            queries = io::read_csr(args.get("--queries"));
-            data_name = args.get("--corpus");
-        } else {
-            const auto n = static_cast<std::size_t>(args.get_int("--synthetic-docs", 50000));
-            const auto nq = static_cast<std::size_t>(args.get_int("--synthetic-queries", n >= 200000 ? 1000 : 500));
-            SpladeLikeSpec spec;
-            spec.seed = static_cast<std::uint64_t>(args.get_int("--seed", 2024));
-            SpladeLikeGenerator gen(spec);
-            corpus = gen.documents(n, 0);
-            queries = gen.queries(nq, 0);
-            data_name = "synthetic SPLADE-like, " + std::to_string(n) + " docs";
-        }
-        if (args.has("--max-queries")) {
-            const auto keep = std::min<std::size_t>(queries.rows(), static_cast<std::size_t>(args.get_int("--max-queries", 0)));
-            CsrMatrix<float> cut(queries.cols);
-            for (std::size_t q = 0; q < keep; ++q) cut.push_back(queries.row(q));
-            queries = std::move(cut);
-        }
-        if (corpus.cols == 0 || queries.cols == 0 || corpus.cols != queries.cols) {
-            const std::size_t d = std::max(corpus.cols, queries.cols);
-            corpus.cols = queries.cols = d;
-        }
-        const std::size_t nq = queries.rows();
-        std::fprintf(log, "data: %s: %zu documents (%.1f nnz/doc), %zu queries (%.1f nnz/query), dimension %zu; loaded in %.1f s\n",
-                     data_name.c_str(), corpus.rows(), static_cast<double>(corpus.nnz()) / std::max<std::size_t>(1, corpus.rows()), nq,
-                     static_cast<double>(queries.nnz()) / std::max<std::size_t>(1, nq), corpus.cols, load_timer.seconds());
+/// The clustered index's build and search grids.
+void add_grid_options(CLI::App& app, Options& o) {
+    app.add_option("--lambda", o.lambdas, "postings kept per list (default 1.3 sqrt(documents))")->delimiter(',')->check(bench::cli::positive);
+    app.add_option("--centroid-fraction", o.fractions, "blocks per list / list length")->delimiter(',')->capture_default_str()->check(bench::cli::fraction);
+    app.add_option("--alpha", o.alphas, "summary energy")->delimiter(',')->capture_default_str()->check(bench::cli::fraction);
+    app.add_option("--forward", o.forward, "forward index values")->capture_default_str()->check(CLI::IsMember({"f16", "u8", "f32"}));
+    app.add_flag("--global-threshold", o.global_threshold, "global-threshold pruning instead of a fixed lambda per list");
+    app.add_option("--max-fraction", o.max_fraction, "with --global-threshold: cap per list, in units of lambda")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--knn", o.knn, "kNN graph degree (0 = none)")->capture_default_str()->check(bench::cli::non_negative);
+    app.add_option("--summary-terms", o.summary_terms, "cap on block summary size (0 = none)")->capture_default_str()->check(bench::cli::non_negative);
+    app.add_option("--query-cut", o.cuts, "query terms used")->delimiter(',')->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--heap-factor", o.factors, "block skipping aggressiveness")->delimiter(',')->capture_default_str()->check(bench::cli::non_negative);
+    app.add_option("--query-mass", o.masses, "query-term selection by mass (1 = fixed cut)")->delimiter(',')->capture_default_str()->check(bench::cli::fraction);
+    app.add_option("--traversal", o.traversals, "block traversal orders")->delimiter(',')->capture_default_str()
+        ->check(CLI::IsMember({"best-first", "first-list-sorted", "list-by-list"}));
+}
 
-        ResultTable table;
-        // ---------------- exact index
-        Timer build_timer;
-        InvertedIndexBuildParams ep;
-        ep.threads = threads;
-        const auto exact = InvertedIndex::build(corpus, ep);
-        const double exact_build = build_timer.seconds();
-        std::fprintf(log, "exact index: built in %.2f s, %.1f MB\n", exact_build, static_cast<double>(exact.memory_bytes()) / 1e6);
+Options parse_options(int argc, char** argv) {
+    Options o;
+    CLI::App app("recall vs latency of the learned-sparse indexes: the exact InvertedIndex and the ClusteredInvertedIndex over a\n"
+                 "BigANN .csr corpus or a seeded SPLADE-like synthetic one (default 50,000 documents, 500 queries).",
+                 "sparse_bench");
+    add_run_options(app, o);
+    add_grid_options(app, o);
+    bench::cli::parse(app, argc, argv);
+    o.threads = std::max<std::size_t>(1, o.threads);
+    o.repeat = std::max<std::size_t>(1, o.repeat);
+    return o;
+}
 
-        // ground truth
-        DenseMatrix<std::int32_t> truth;
-        if (args.has("--ground-truth")) {
-            truth = io::read_ivecs(args.get("--ground-truth"), nq);
-            if (truth.rows() < nq) args.die("ground truth has fewer rows than there are queries");
-        } else {
-            const auto gt = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
-            truth = DenseMatrix<std::int32_t>(nq, k);
-            for (std::size_t q = 0; q < nq; ++q)
-                for (std::size_t i = 0; i < k; ++i) truth.row(q)[i] = i < gt[q].size() ? static_cast<std::int32_t>(gt[q][i].id) : -1;
+/// The CSV header; with filter rows in the run, plus a last column, filter_selectivity.
+void print_csv_header(bool filter_column) {
+    if (!filter_column) return ResultTable::print_csv_header();
+    char* text = nullptr;
+    std::size_t size = 0;
+    std::FILE* mem = open_memstream(&text, &size);
+    ResultTable::print_csv_header(mem);
+    std::fclose(mem);
+    std::string header(text, size);
+    std::free(text);
+    header.pop_back();
+    std::printf("%s,filter_selectivity\n", header.c_str());
+}
+
+/// The corpus and queries: read, or generated; cut to --max-queries; one dimension for both.
+struct Data {
+    CsrMatrix<float> corpus, queries;
+};
+
+Data load_data(const Options& o, std::FILE* log) {
+    Data data;
+    CsrMatrix<float>& corpus = data.corpus;
+    CsrMatrix<float>& queries = data.queries;
+    std::string data_name;
+    Timer load_timer;
+    if (!o.corpus.empty()) {
+        corpus = io::read_csr(o.corpus);
+        queries = io::read_csr(o.queries);
+        data_name = o.corpus;
+    } else {
+        const std::size_t n = o.synthetic_docs;
+        const std::size_t nq = o.synthetic_queries ? o.synthetic_queries : n >= 200000 ? 1000 : 500;
+        SpladeLikeSpec spec;
+        spec.seed = o.seed;
+        SpladeLikeGenerator gen(spec);
+        corpus = gen.documents(n, 0);
+        queries = gen.queries(nq, 0);
+        data_name = "synthetic SPLADE-like, " + std::to_string(n) + " docs";
+    }
+    if (o.max_queries) {
+        const auto keep = std::min<std::size_t>(queries.rows(), o.max_queries);
+        CsrMatrix<float> cut(queries.cols);
+        for (std::size_t q = 0; q < keep; ++q) cut.push_back(queries.row(q));
+        queries = std::move(cut);
+    }
+    if (corpus.cols == 0 || queries.cols == 0 || corpus.cols != queries.cols) {
+        const std::size_t d = std::max(corpus.cols, queries.cols);
+        corpus.cols = queries.cols = d;
+    }
+    const std::size_t nq = queries.rows();
+    std::fprintf(log, "data: %s: %zu documents (%.1f nnz/doc), %zu queries (%.1f nnz/query), dimension %zu; loaded in %.1f s\n",
+                 data_name.c_str(), corpus.rows(), static_cast<double>(corpus.nnz()) / std::max<std::size_t>(1, corpus.rows()), nq,
+                 static_cast<double>(queries.nnz()) / std::max<std::size_t>(1, nq), corpus.cols, load_timer.seconds());
+    return data;
+}
+
+/// One run: the options, the data, the exact index, the ground truth and the filters, and where rows go.
+struct Bench {
+    Bench(const Options& options, const Data& data, const InvertedIndex& exact_index, double exact_build_s, std::FILE* log_file)
+        : o(options), corpus(data.corpus), queries(data.queries), exact(exact_index), exact_build(exact_build_s), log(log_file),
+          nq(data.queries.rows()), rk(std::min<std::size_t>(10, options.k)), filter_column(!options.selectivities.empty()) {}
+
+    const Options& o;
+    const CsrMatrix<float>& corpus;
+    const CsrMatrix<float>& queries;
+    const InvertedIndex& exact;
+    double exact_build = 0;
+    std::FILE* log = stdout;
+    std::size_t nq = 0, rk = 10;
+    bool filter_column = false;
+    DenseMatrix<std::int32_t> truth;
+    std::vector<FilterCase> filter_cases;
+    ResultTable table;
+    // results of the exact rows and the clustered grid
+    double best_exact_us = 0, taat_us = 0, best_clustered_us = 0;
+    std::string best_exact_name, best_clustered;
+    std::vector<ResultRow> frontier_rows;  ///< unfiltered single-query clustered rows
+
+    void emit(const ResultRow& row, double selectivity = -1) { emit_row(table, row, o.csv, filter_column, selectivity); }
+
+    /// The given ground truth, else the exact index's top-k.
+    void make_truth() {
+        const std::size_t k = o.k;
+        if (!o.ground_truth.empty()) {
+            truth = io::read_ivecs(o.ground_truth, nq);
+            if (truth.rows() < nq) raise(ErrorKind::invalid_data, "ground truth has fewer rows (", truth.rows(), ") than there are queries (", nq, ")");
+            return;
         }
-        const std::size_t rk = std::min<std::size_t>(10, k);
-        std::vector<FilterCase> filter_cases;
-        for (double f : selectivities) {
-            if (!(f > 0.0 && f <= 1.0)) args.die("--filter-selectivity values must be in (0, 1]");
+        const auto gt = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, o.threads);
+        truth = DenseMatrix<std::int32_t>(nq, k);
+        for (std::size_t q = 0; q < nq; ++q)
+            for (std::size_t i = 0; i < k; ++i) truth.row(q)[i] = i < gt[q].size() ? static_cast<std::int32_t>(gt[q][i].id) : -1;
+    }
+
+    void make_filter_cases() {
+        for (double f : o.selectivities) {
             Timer ft;
             filter_cases.push_back(make_filter_case(corpus, queries, f, rk, truth));
             std::fprintf(log, "filter %g: %zu documents accepted; filtered ground truth in %.1f s\n", f, filter_cases.back().bits.count(), ft.seconds());
         }
-        const auto scan_fractions = list_or(args, "--exact-scan-fraction", {ClusteredInvertedIndexSearchParams{}.exact_scan_fraction});
+    }
 
-        struct ExactRun {
-            const char* name;
-            ExactAlgorithm algo;
-        };
-        std::vector<ExactRun> exact_runs;
-        {
-            std::string wanted = args.get("--exact-algorithms", "taat,maxscore,bmw,daat");
-            auto has = [&](const char* n) { return ("," + wanted + ",").find(std::string(",") + n + ",") != std::string::npos; };
-            if (has("taat")) exact_runs.push_back({"exact-taat", ExactAlgorithm::term_at_a_time});
-            if (has("maxscore")) exact_runs.push_back({"exact-maxscore", ExactAlgorithm::maxscore});
-            if (has("bmw")) exact_runs.push_back({"exact-bmw", ExactAlgorithm::block_max_wand});
-            if (has("daat")) exact_runs.push_back({"exact-daat", ExactAlgorithm::document_at_a_time});
+    void run_exact();
+    void run_clustered();
+    ClusteredInvertedIndexBuildParams build_params(double lambda, double cf, double alpha) const;
+    std::string build_name(const ClusteredInvertedIndexBuildParams& cp, double lambda, double cf, double alpha) const;
+    void search_grid(const ClusteredInvertedIndex& index, const std::string& bp, double build_s);
+    void search_configuration(const ClusteredInvertedIndex& index, const ClusteredInvertedIndexSearchParams& sp, ResultRow row);
+    void log_work(const ClusteredInvertedIndex& index, const ClusteredInvertedIndexSearchParams& sp, const std::string& what) const;
+    void print_results() const;
+};
+
+/// The exact rows: each --exact-algorithms one query at a time, then (threads > 1) exact TAAT in batch.
+void Bench::run_exact() {
+    struct ExactRun {
+        const char* name;
+        const char* flag;
+        ExactAlgorithm algo;
+    };
+    std::vector<ExactRun> exact_runs;
+    for (const ExactRun& run : {ExactRun{"exact-taat", "taat", ExactAlgorithm::term_at_a_time}, ExactRun{"exact-maxscore", "maxscore", ExactAlgorithm::maxscore},
+                                ExactRun{"exact-bmw", "bmw", ExactAlgorithm::block_max_wand}, ExactRun{"exact-daat", "daat", ExactAlgorithm::document_at_a_time}})
+        if (std::find(o.exact_algorithms.begin(), o.exact_algorithms.end(), run.flag) != o.exact_algorithms.end()) exact_runs.push_back(run);
+    const std::size_t k = o.k;
+    for (const auto& run : exact_runs) {
+        // the slow exhaustive merge runs on at most 200 queries
+        const std::size_t n_run = run.algo == ExactAlgorithm::document_at_a_time || run.algo == ExactAlgorithm::block_max_wand ? std::min<std::size_t>(nq, 200) : nq;
+        auto timing = time_single(n_run, o.repeat, [&](std::size_t q, SearchResults<>& out) { exact.search_into(queries.row(q), k, out, {run.algo}); });
+        ResultRow row;
+        row.index = run.name;
+        row.build_params = "precision=f32,block=64";
+        row.search_params = std::string("algorithm=") + exact_algorithm_name(run.algo);
+        row.build_s = exact_build;
+        timing.fill(row, truth.view(), rk);
+        row.index_bytes = static_cast<double>(exact.memory_bytes());
+        if (run.algo == ExactAlgorithm::term_at_a_time) taat_us = row.us_per_query;
+        if (best_exact_name.empty() || row.us_per_query < best_exact_us) {
+            best_exact_us = row.us_per_query;
+            best_exact_name = run.name;
         }
-        double best_exact_us = 0, taat_us = 0;
-        std::string best_exact_name;
-        for (const auto& run : exact_runs) {
-            // the slow exhaustive merge runs on at most 200 queries
-            const std::size_t n_run = run.algo == ExactAlgorithm::document_at_a_time || run.algo == ExactAlgorithm::block_max_wand ? std::min<std::size_t>(nq, 200) : nq;
-            auto timing = time_single(n_run, repeat, [&](std::size_t q, SearchResults<>& out) { exact.search_into(queries.row(q), k, out, {run.algo}); });
-            ResultRow row;
-            row.index = run.name;
-            row.build_params = "precision=f32,block=64";
-            row.search_params = std::string("algorithm=") + exact_algorithm_name(run.algo);
-            row.build_s = exact_build;
-            timing.fill(row, truth.view(), rk);
-            row.index_bytes = static_cast<double>(exact.memory_bytes());
-            if (run.algo == ExactAlgorithm::term_at_a_time) taat_us = row.us_per_query;
-            if (best_exact_name.empty() || row.us_per_query < best_exact_us) {
-                best_exact_us = row.us_per_query;
-                best_exact_name = run.name;
+        emit(row);
+    }
+    if (o.threads > 1) {
+        ResultRow row;
+        row.index = "exact-taat";
+        row.build_params = "precision=f32,block=64";
+        row.search_params = "algorithm=term_at_a_time";
+        row.build_s = exact_build;
+        row.index_bytes = static_cast<double>(exact.memory_bytes());
+        Timer t;
+        const auto results = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, o.threads);
+        const double seconds = t.seconds();
+        emit(batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, o.threads));
+    }
+}
+
+ClusteredInvertedIndexBuildParams Bench::build_params(double lambda, double cf, double alpha) const {
+    ClusteredInvertedIndexBuildParams cp;
+    cp.lambda = static_cast<std::size_t>(lambda);
+    cp.centroid_fraction = cf;
+    cp.alpha = alpha;
+    cp.forward_values = o.forward == "u8" ? WeightPrecision::u8 : o.forward == "f32" ? WeightPrecision::f32 : WeightPrecision::f16;
+    cp.threads = o.threads;
+    cp.knn = o.knn;
+    cp.summary_max_terms = o.summary_terms;
+    if (o.global_threshold) {
+        cp.pruning = PruningStrategy::global_threshold;
+        cp.max_fraction = o.max_fraction;
+    }
+    return cp;
+}
+
+std::string Bench::build_name(const ClusteredInvertedIndexBuildParams& cp, double lambda, double cf, double alpha) const {
+    const std::size_t knn = o.knn, summary_terms = o.summary_terms;
+    return "lambda=" + fmt(lambda) + ",cf=" + fmt(cf) + ",alpha=" + fmt(alpha) + ",forward=" + o.forward +
+           (cp.pruning == PruningStrategy::global_threshold ? ",global,max_fraction=" + fmt(cp.max_fraction) : "") +
+           (knn ? ",knn=" + std::to_string(knn) : "") + (summary_terms ? ",summary_terms=" + std::to_string(summary_terms) : "");
+}
+
+/// The clustered index: every build configuration (lambda x centroid fraction x alpha) x every search configuration.
+void Bench::run_clustered() {
+    const std::vector<double> lambdas = o.lambdas.empty() ? std::vector<double>{static_cast<double>(default_lambda(corpus.rows()))} : o.lambdas;  // 1.3 sqrt(n)
+    for (double lambda : lambdas)
+        for (double cf : o.fractions)
+            for (double alpha : o.alphas) {
+                const ClusteredInvertedIndexBuildParams cp = build_params(lambda, cf, alpha);
+                Timer bt;
+                const auto index = ClusteredInvertedIndex::build(corpus, cp);
+                const double build_s = bt.seconds();
+                const std::string bp = build_name(cp, lambda, cf, alpha);
+                std::fprintf(log, "clustered index %s: built in %.2f s, %.1f MB (%zu postings, %zu blocks, %zu summary entries)\n", bp.c_str(),
+                             build_s, static_cast<double>(index.memory_bytes()) / 1e6, index.posting_count(), index.block_count(),
+                             index.summary_entries());
+                search_grid(index, bp, build_s);
             }
-            emit_row(table, row, csv, filter_column);
-        }
-        if (threads > 1) {
-            ResultRow row;
-            row.index = "exact-taat";
-            row.build_params = "precision=f32,block=64";
-            row.search_params = "algorithm=term_at_a_time";
-            row.build_s = exact_build;
-            row.index_bytes = static_cast<double>(exact.memory_bytes());
-            Timer t;
-            const auto results = exact.search_batch(queries, k, {ExactAlgorithm::term_at_a_time}, threads);
-            const double seconds = t.seconds();
-            emit_row(table, batch_row(row, recall_at_k(results, truth.view(), rk), seconds, nq, threads), csv, filter_column);
-        }
+}
 
-        if (args.has("--tune")) {
-            run_tuning(corpus, queries, args.get_list("--tune"), list_or(args, "--query-mass", {1.0}), threads, repeat, exact, log);
+/// Every traversal x query cut x query mass x heap factor on one built index.
+void Bench::search_grid(const ClusteredInvertedIndex& index, const std::string& bp, double build_s) {
+    const std::size_t knn = o.knn;
+    std::vector<std::pair<BlockTraversal, std::string>> traversals;
+    for (const std::string& name : o.traversals)
+        traversals.emplace_back(name == "first-list-sorted" ? BlockTraversal::first_list_sorted
+                                : name == "list-by-list"    ? BlockTraversal::list_by_list
+                                                            : BlockTraversal::best_first,
+                                name);
+    for (const auto& [traversal, traversal_name] : traversals)
+        for (double qc : o.cuts)
+            for (double qm : o.masses)
+                for (double hf : o.factors) {
+                    ClusteredInvertedIndexSearchParams sp;
+                    sp.query_cut = static_cast<std::size_t>(qc);
+                    sp.query_mass = qm;
+                    sp.heap_factor = static_cast<float>(hf);
+                    sp.knn = knn;
+                    sp.traversal = traversal;
+                    ResultRow row;
+                    row.index = "clustered";
+                    row.build_params = bp;
+                    row.search_params = "query_cut=" + fmt(qc) + (qm < 1.0 ? ",query_mass=" + fmt(qm) : "") + ",heap_factor=" + fmt(hf) +
+                                        (knn ? ",knn=" + std::to_string(knn) : "") +
+                                        (traversals.size() > 1 || traversal != BlockTraversal::best_first ? ",traversal=" + traversal_name : "");
+                    row.build_s = build_s;
+                    row.index_bytes = static_cast<double>(index.memory_bytes());
+                    char what[160];
+                    std::snprintf(what, sizeof what, "query_cut=%g query_mass=%g heap_factor=%g traversal=%s", qc, qm, hf, traversal_name.c_str());
+                    log_work(index, sp, what);
+                    search_configuration(index, sp, row);
+                }
+}
+
+/// Work counters per query of one search configuration, from an untimed pass.
+void Bench::log_work(const ClusteredInvertedIndex& index, const ClusteredInvertedIndexSearchParams& sp, const std::string& what) const {
+    ClusteredSearchStatistics stats;
+    ClusteredInvertedIndexSearchParams counted = sp;
+    counted.statistics = &stats;
+    SearchResults<> scratch;
+    for (std::size_t q = 0; q < nq; ++q) index.search_into(queries.row(q), o.k, scratch, counted);
+    const double per = 1.0 / static_cast<double>(std::max<std::size_t>(nq, 1));
+    std::fprintf(log, "  %s: per query %.0f blocks considered, %.0f summary entries, %.0f blocks opened, %.0f documents scored\n", what.c_str(),
+                 static_cast<double>(stats.blocks_considered) * per, static_cast<double>(stats.summary_entries) * per,
+                 static_cast<double>(stats.blocks_opened) * per, static_cast<double>(stats.documents_scored) * per);
+}
+
+/// One search configuration: the single-query row, the batch row (threads > 1) and the filtered rows.
+void Bench::search_configuration(const ClusteredInvertedIndex& index, const ClusteredInvertedIndexSearchParams& sp, ResultRow row) {
+    const std::size_t k = o.k, threads = o.threads;
+    auto timing = time_single(nq, o.repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, sp); });
+    timing.fill(row, truth.view(), rk);
+    if (row.recall_at_10 >= 0.95 && (best_clustered.empty() || row.us_per_query < best_clustered_us)) {
+        best_clustered_us = row.us_per_query;
+        best_clustered = row.build_params + " " + row.search_params;
+    }
+    emit(row);
+    frontier_rows.push_back(row);
+    if (threads > 1) {
+        const auto scaling = measure_batch_scaling(threads, o.repeat, [&](std::size_t t) { return index.search_batch(queries, k, sp, t); });
+        emit(batch_row(row, recall_at_k(scaling.results, truth.view(), rk), scaling.wall_n, nq, threads));
+        std::fprintf(log, "  batch on %zu threads vs 1: wall-clock %.2fx, CPU-time %.2fx (%.1f vs %.1f us of CPU per query)\n", threads,
+                     scaling.wall_1 / scaling.wall_n, static_cast<double>(threads) * scaling.cpu_1 / scaling.cpu_n,
+                     scaling.cpu_n * 1e6 / static_cast<double>(nq), scaling.cpu_1 * 1e6 / static_cast<double>(nq));
+    }
+    const bool scan_given = !o.scan_fractions.empty();
+    const std::vector<double> scan_fractions = scan_given ? o.scan_fractions : std::vector<double>{ClusteredInvertedIndexSearchParams{}.exact_scan_fraction};
+    for (const auto& fc : filter_cases)
+        for (double scan : scan_fractions) {
+            ClusteredInvertedIndexSearchParams fp = sp;
+            fp.exact_scan_fraction = scan;
+            const IdFilter filter(fc.bits);
+            auto ft = time_single(nq, o.repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, fp, filter); });
+            ResultRow frow = row;
+            frow.search_params = row.search_params + ",filter=" + fmt(fc.fraction) +
+                                 (scan_fractions.size() > 1 || scan_given ? ",exact_scan_fraction=" + fmt(scan) : "");
+            ft.fill(frow, truth.view(), rk);
+            frow.recall_at_10 = filtered_recall(ft.results, fc.truth, rk);
+            emit(frow, fc.fraction);
+        }
+}
+
+/// The frontier table, then (without --csv) the row table and the closing line.
+void Bench::print_results() const {
+    print_frontier(o.csv ? stderr : stdout, frontier_rows, o.targets, taat_us);
+    if (o.csv) return;
+    table.print_table(stdout);
+    std::printf("\nbest exact: %s %.1f us/query", best_exact_name.c_str(), best_exact_us);
+    if (!best_clustered.empty())
+        std::printf("; fastest clustered at recall@10 >= 0.95: %.1f us/query (%.1fx faster) with %s\n", best_clustered_us,
+                    best_exact_us / best_clustered_us, best_clustered.c_str());
+    else
+        std::printf("; no clustered configuration reached recall@10 0.95\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options o = parse_options(argc, argv);
+    g_cpu_time = o.cpu_time;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they are printed
+    try {
+        std::FILE* log = o.csv ? stderr : stdout;
+        if (o.csv) print_csv_header(!o.selectivities.empty());
+        const Data data = load_data(o, log);
+        Timer build_timer;
+        InvertedIndexBuildParams ep;
+        ep.threads = o.threads;
+        const auto exact = InvertedIndex::build(data.corpus, ep);
+        const double exact_build = build_timer.seconds();
+        std::fprintf(log, "exact index: built in %.2f s, %.1f MB\n", exact_build, static_cast<double>(exact.memory_bytes()) / 1e6);
+
+        Bench bench(o, data, exact, exact_build, log);
+        bench.make_truth();
+        bench.make_filter_cases();
+        bench.run_exact();
+        if (!o.tune.empty()) {
+            run_tuning(data.corpus, data.queries, o.tune, o.masses, o.threads, o.repeat, exact, log);
             return 0;
         }
-        // ---------------- clustered index: every build configuration x every search configuration
-        const auto lambdas = list_or(args, "--lambda", {static_cast<double>(default_lambda(corpus.rows()))});  // 1.3 sqrt(n)
-        const auto fractions = list_or(args, "--centroid-fraction", {0.3});
-        const auto alphas = list_or(args, "--alpha", {0.5});
-        // the default grid covers recall 0.90 to 0.99 on SPLADE-like data (docs/sparse.md, "High-recall regime")
-        const auto cuts = list_or(args, "--query-cut", {5, 6, 8, 10, 12, 16});
-        const auto factors = list_or(args, "--heap-factor", {1.0, 0.9, 0.8, 0.7, 0.6});
-        const auto masses = list_or(args, "--query-mass", {1.0});
-        const auto targets = list_or(args, "--targets", {0.90, 0.95, 0.99});
-        std::vector<ResultRow> frontier_rows;  // unfiltered single-query clustered rows
-        const std::string forward = args.get("--forward", "f16");
-        WeightPrecision fv = WeightPrecision::f16;
-        if (forward == "u8") fv = WeightPrecision::u8;
-        else if (forward == "f32") fv = WeightPrecision::f32;
-        else if (forward != "f16") args.die("--forward must be f16, u8 or f32");
-        const auto knn = static_cast<std::size_t>(args.get_int("--knn", 0));
-        const auto summary_terms = static_cast<std::size_t>(args.get_int("--summary-terms", 0));
-        std::vector<std::pair<BlockTraversal, std::string>> traversals;
-        {
-            std::string list = args.get("--traversal", "best-first") + ",";
-            for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
-                const std::string name = list.substr(at, comma - at);
-                if (name == "best-first") traversals.emplace_back(BlockTraversal::best_first, name);
-                else if (name == "first-list-sorted") traversals.emplace_back(BlockTraversal::first_list_sorted, name);
-                else if (name == "list-by-list") traversals.emplace_back(BlockTraversal::list_by_list, name);
-                else args.die("--traversal takes best-first, first-list-sorted or list-by-list (comma-separated)");
-            }
-        }
-        double best_clustered_us = 0;
-        std::string best_clustered;
-        for (double lambda : lambdas)
-            for (double cf : fractions)
-                for (double alpha : alphas) {
-                    ClusteredInvertedIndexBuildParams cp;
-                    cp.lambda = static_cast<std::size_t>(lambda);
-                    cp.centroid_fraction = cf;
-                    cp.alpha = alpha;
-                    cp.forward_values = fv;
-                    cp.threads = threads;
-                    cp.knn = knn;
-                    cp.summary_max_terms = summary_terms;
-                    if (args.has("--global-threshold")) {
-                        cp.pruning = PruningStrategy::global_threshold;
-                        cp.max_fraction = args.get_double("--max-fraction", 1.5);
-                    }
-                    Timer bt;
-                    const auto index = ClusteredInvertedIndex::build(corpus, cp);
-                    const double build_s = bt.seconds();
-                    std::string bp = "lambda=" + fmt(lambda) + ",cf=" + fmt(cf) + ",alpha=" + fmt(alpha) + ",forward=" + forward +
-                                     (cp.pruning == PruningStrategy::global_threshold ? ",global,max_fraction=" + fmt(cp.max_fraction) : "") +
-                                     (knn ? ",knn=" + std::to_string(knn) : "") + (summary_terms ? ",summary_terms=" + std::to_string(summary_terms) : "");
-                    std::fprintf(log, "clustered index %s: built in %.2f s, %.1f MB (%zu postings, %zu blocks, %zu summary entries)\n", bp.c_str(),
-                                 build_s, static_cast<double>(index.memory_bytes()) / 1e6, index.posting_count(), index.block_count(),
-                                 index.summary_entries());
-                    for (const auto& [traversal, traversal_name] : traversals)
-                    for (double qc : cuts)
-                        for (double qm : masses)
-                        for (double hf : factors) {
-                            ClusteredInvertedIndexSearchParams sp;
-                            sp.query_cut = static_cast<std::size_t>(qc);
-                            sp.query_mass = qm;
-                            sp.heap_factor = static_cast<float>(hf);
-                            sp.knn = knn;
-                            sp.traversal = traversal;
-                            {  // work counters, from an untimed pass
-                                ClusteredSearchStatistics stats;
-                                ClusteredInvertedIndexSearchParams counted = sp;
-                                counted.statistics = &stats;
-                                SearchResults<> scratch;
-                                for (std::size_t q = 0; q < nq; ++q) index.search_into(queries.row(q), k, scratch, counted);
-                                const double per = 1.0 / static_cast<double>(std::max<std::size_t>(nq, 1));
-                                std::fprintf(log, "  query_cut=%g query_mass=%g heap_factor=%g traversal=%s: per query %.0f blocks considered, %.0f summary entries, %.0f blocks opened, %.0f documents scored\n",
-                                             qc, qm, hf, traversal_name.c_str(), static_cast<double>(stats.blocks_considered) * per, static_cast<double>(stats.summary_entries) * per,
-                                             static_cast<double>(stats.blocks_opened) * per, static_cast<double>(stats.documents_scored) * per);
-                            }
-                            auto timing = time_single(nq, repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, sp); });
-                            ResultRow row;
-                            row.index = "clustered";
-                            row.build_params = bp;
-                            row.search_params = "query_cut=" + fmt(qc) + (qm < 1.0 ? ",query_mass=" + fmt(qm) : "") + ",heap_factor=" + fmt(hf) + (knn ? ",knn=" + std::to_string(knn) : "") +
-                                                (traversals.size() > 1 || traversal != BlockTraversal::best_first ? ",traversal=" + traversal_name : "");
-                            row.build_s = build_s;
-                            timing.fill(row, truth.view(), rk);
-                            row.index_bytes = static_cast<double>(index.memory_bytes());
-                            if (row.recall_at_10 >= 0.95 && (best_clustered.empty() || row.us_per_query < best_clustered_us)) {
-                                best_clustered_us = row.us_per_query;
-                                best_clustered = bp + " " + row.search_params;
-                            }
-                            emit_row(table, row, csv, filter_column);
-                            frontier_rows.push_back(row);
-                            if (threads > 1) {
-                                const auto scaling = measure_batch_scaling(threads, repeat, [&](std::size_t t) { return index.search_batch(queries, k, sp, t); });
-                                emit_row(table, batch_row(row, recall_at_k(scaling.results, truth.view(), rk), scaling.wall_n, nq, threads), csv, filter_column);
-                                std::fprintf(log, "  batch on %zu threads vs 1: wall-clock %.2fx, CPU-time %.2fx (%.1f vs %.1f us of CPU per query)\n", threads,
-                                             scaling.wall_1 / scaling.wall_n, static_cast<double>(threads) * scaling.cpu_1 / scaling.cpu_n,
-                                             scaling.cpu_n * 1e6 / static_cast<double>(nq), scaling.cpu_1 * 1e6 / static_cast<double>(nq));
-                            }
-                            for (const auto& fc : filter_cases)
-                                for (double scan : scan_fractions) {
-                                    ClusteredInvertedIndexSearchParams fp = sp;
-                                    fp.exact_scan_fraction = scan;
-                                    const IdFilter filter(fc.bits);
-                                    auto ft = time_single(nq, repeat, [&](std::size_t q, SearchResults<>& out) { index.search_into(queries.row(q), k, out, fp, filter); });
-                                    ResultRow frow = row;
-                                    frow.search_params = row.search_params + ",filter=" + fmt(fc.fraction) +
-                                                         (scan_fractions.size() > 1 || args.has("--exact-scan-fraction") ? ",exact_scan_fraction=" + fmt(scan) : "");
-                                    ft.fill(frow, truth.view(), rk);
-                                    frow.recall_at_10 = filtered_recall(ft.results, fc.truth, rk);
-                                    emit_row(table, frow, csv, filter_column, fc.fraction);
-                                }
-                        }
-                }
-        print_frontier(csv ? stderr : stdout, frontier_rows, targets, taat_us);
-        if (!csv) {
-            table.print_table(stdout);
-            std::printf("\nbest exact: %s %.1f us/query", best_exact_name.c_str(), best_exact_us);
-            if (!best_clustered.empty())
-                std::printf("; fastest clustered at recall@10 >= 0.95: %.1f us/query (%.1fx faster) with %s\n", best_clustered_us,
-                            best_exact_us / best_clustered_us, best_clustered.c_str());
-            else
-                std::printf("; no clustered configuration reached recall@10 0.95\n");
-        }
+        bench.run_clustered();
+        bench.print_results();
     } catch (const Error& e) {
         std::fprintf(stderr, "sparse_bench: %s\n", e.what());
         return 1;

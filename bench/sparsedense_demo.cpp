@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "command_line.hpp"
 #include "sparsedense/core/top_k_collector.hpp"
 #include "sparsedense/simd/dense_kernels.hpp"
 
@@ -100,37 +101,37 @@ double overlap(const std::vector<SearchResults<>>& got, const std::vector<Search
     return total > 0 ? hits / total : 0.0;
 }
 
-}  // namespace
+/// The command line: the data set's shape and the passes per figure.
+struct Options {
+    std::size_t rows = 200000, dim = 128, queries = 200, repeat = 5;
+};
 
-int main(int argc, char** argv) {
-    bench::Arguments args(argc, argv, {"--rows", "--dim", "--queries", "--repeat"}, {},
-                          "sparsedense_demo [--rows 200000] [--dim 128] [--queries 200] [--repeat 5]\n"
-                          "Exact top-10 search over generated clustered vectors at every SIMD level; each figure is the\n"
-                          "median of --repeat passes over all queries.");
-    const auto n = static_cast<std::size_t>(args.get_int("--rows", 200000));
-    const auto d = static_cast<std::size_t>(args.get_int("--dim", 128));
-    const auto nq = static_cast<std::size_t>(args.get_int("--queries", 200));
-    const auto repeat = static_cast<std::size_t>(args.get_int("--repeat", 5));
-    if (n == 0 || d == 0 || nq == 0 || repeat == 0) args.die("--rows, --dim, --queries and --repeat must be positive");
-    const std::size_t k = 10;
+Options parse_options(int argc, char** argv) {
+    Options o;
+    CLI::App app("Exact top-10 search over generated clustered vectors at every SIMD level; each figure is the\n"
+                 "median of --repeat passes over all queries.",
+                 "sparsedense_demo");
+    app.add_option("--rows", o.rows, "generated base vectors")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--dim", o.dim, "dimensions")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--queries", o.queries, "generated queries")->capture_default_str()->check(bench::cli::positive);
+    app.add_option("--repeat", o.repeat, "passes per figure (the median is reported)")->capture_default_str()->check(bench::cli::positive);
+    bench::cli::parse(app, argc, argv);
+    return o;
+}
 
-    std::printf("sparsedense demo: exact top-%zu inner-product search, %zu generated vectors x %zu dims, %zu queries\n", k, n, d, nq);
-    std::printf("CPU: best SIMD level %s (VNNI %s)\n\n", simd_level_name(detected_simd_level()), cpu_features().avx512vnni ? "yes" : "no");
-    const Data data = generate(n, d, nq, 20261122);
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+/// The first table: one row per SIMD level (single-query scan and batch), checked against the scalar level's
+/// neighbours. Returns false when a level disagrees; `scalar_us` / `best_us` receive the scalar and the last level's latency.
+bool print_level_table(const Data& data, std::size_t k, std::size_t repeat, std::vector<SearchResults<>>& reference, double& scalar_us,
+                       double& best_us) {
+    const std::size_t n = data.n, d = data.d, nq = data.nq;
     const double bytes = double(n) * double(d) * sizeof(float);
-
-    std::printf("Columns: us/query = one query at a time (scan every row with dot_many, keep the top %zu); GB/s = vector bytes\n"
-                "read per second by that scan; batch qps and GFLOP/s = 16 queries at a time against 2,048-row blocks (dot_block,\n"
-                "register-blocked); overlap = share of the scalar level's top-%zu found (near-ties may swap). Medians of %zu passes.\n\n",
-                k, k, repeat);
     std::printf("%-8s  %12s  %10s  %12s  %12s  %16s\n", "level", "us/query", "GB/s", "batch qps", "batch GFLOP/s", "overlap w/ scalar");
-    std::vector<SearchResults<>> reference;
     std::vector<double> latencies;
-    double scalar_us = 0, best_us = 0;
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    };
     for (SimdLevel level : supported_simd_levels()) {
         ScopedSimdLevel scoped(level);
         std::vector<double> single_us, batch_seconds;
@@ -153,10 +154,14 @@ int main(int argc, char** argv) {
                     double(nq) / batch_s, 2.0 * double(n) * double(d) * double(nq) / batch_s / 1e9, agree);
         if (agree < 0.99) {
             std::fprintf(stderr, "error: level %s returned different neighbours than the scalar reference\n", simd_level_name(level));
-            return 1;
+            return false;
         }
     }
+    return true;
+}
 
+/// The second table: f32, f16 and bf16 storage at the active level; returns their latencies in that order.
+std::vector<double> print_storage_table(const Data& data, std::size_t k, std::size_t repeat, const std::vector<SearchResults<>>& reference) {
     std::printf("\nStorage precision at level %s (recall@10 against f32 exact):\n", simd_level_name(active_simd_level()));
     std::printf("%-8s  %12s  %10s  %12s  %10s\n", "storage", "us/query", "GB/s", "MB stored", "recall@10");
     std::vector<float16> half(data.base.size());
@@ -165,7 +170,7 @@ int main(int argc, char** argv) {
         half[i] = float16(data.base[i]);
         brain[i] = bfloat16(data.base[i]);
     }
-    std::vector<double> storage_us;
+    std::vector<double> storage_us, latencies;
     auto row = [&](const char* name, auto& rows, std::size_t elem) {
         std::vector<double> pass_us;
         std::vector<SearchResults<>> res;
@@ -175,12 +180,34 @@ int main(int argc, char** argv) {
         }
         const bench::LatencySummary lat{.mean_us = median(pass_us)};
         storage_us.push_back(lat.mean_us);
-        const double b = double(n) * double(d) * double(elem);
+        const double b = double(data.n) * double(data.d) * double(elem);
         std::printf("%-8s  %12.1f  %10.2f  %12.1f  %10.4f\n", name, lat.mean_us, b / (lat.mean_us * 1e3), b / 1e6, overlap(res, reference));
     };
     row("f32", data.base, 4);
     row("f16", half, 2);
     row("bf16", brain, 2);
+    return storage_us;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options o = parse_options(argc, argv);
+    const std::size_t n = o.rows, d = o.dim, nq = o.queries, repeat = o.repeat;
+    const std::size_t k = 10;
+
+    std::printf("sparsedense demo: exact top-%zu inner-product search, %zu generated vectors x %zu dims, %zu queries\n", k, n, d, nq);
+    std::printf("CPU: best SIMD level %s (VNNI %s)\n\n", simd_level_name(detected_simd_level()), cpu_features().avx512vnni ? "yes" : "no");
+    const Data data = generate(n, d, nq, 20261122);
+
+    std::printf("Columns: us/query = one query at a time (scan every row with dot_many, keep the top %zu); GB/s = vector bytes\n"
+                "read per second by that scan; batch qps and GFLOP/s = 16 queries at a time against 2,048-row blocks (dot_block,\n"
+                "register-blocked); overlap = share of the scalar level's top-%zu found (near-ties may swap). Medians of %zu passes.\n\n",
+                k, k, repeat);
+    std::vector<SearchResults<>> reference;
+    double scalar_us = 0, best_us = 0;
+    if (!print_level_table(data, k, repeat, reference, scalar_us, best_us)) return 1;
+    const std::vector<double> storage_us = print_storage_table(data, k, repeat, reference);
     std::printf("\nsummary: every level returned the scalar reference's neighbours; %s scans in %.1f us/query, %.1fx the scalar "
                 "level; f16 storage %.2fx and bf16 %.2fx the f32 speed\n",
                 simd_level_name(active_simd_level()), best_us, scalar_us / best_us, storage_us[0] / storage_us[1], storage_us[0] / storage_us[2]);

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what sparsedense needs to build, test and benchmark on Debian bookworm (run as root, or with sudo):
 # the compiler and CMake, Eigen and xsimd (the library's dependencies), Catch2 (tests), Google Benchmark (kernel
-# benchmarks) and python3 (the test scripts' inventory and summary), plus any packages given as arguments (the fuzz
+# benchmarks), CLI11 (the bench programs' command lines) and python3 (the test scripts' inventory and summary), plus any packages given as arguments (the fuzz
 # stage of scripts/test.sh and scripts/fuzz.sh pass clang-14 libclang-rt-14-dev, needed by them only). Skips apt
 # entirely when all are installed.
 # Waits (up to 10 minutes) for another apt or dpkg process to release its lock, as on a freshly booted VM.
 set -euo pipefail
-packages=(g++ cmake make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev python3 "$@")
+packages=(g++ cmake make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev libcli11-dev python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
