@@ -243,6 +243,9 @@ private:
         check(row_norms.size() == (s.is_quantized() ? count : 0), "row norms");
         const std::size_t per_dimension = encoding == VectorEncoding::int8_per_dimension ? 1 : encoding == VectorEncoding::int4_per_dimension ? 2 : 0;
         check(dim_scales.size() == (count ? per_dimension * dimension : 0), "dimension scales");
+        check(std::all_of(dim_scales.begin(), dim_scales.begin() + static_cast<std::ptrdiff_t>(dim_scales.size() ? dimension : 0),
+                          [](float x) { return x > 0.0f; }),
+              "dimension scales (not positive)");
         check(reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) == 0, "value alignment");
         check(all_finite(encoding, bytes.span()) && all_finite(row_scales.span()) && all_finite(row_norms.span()) &&
                   all_finite(dim_scales.span()),
@@ -320,7 +323,8 @@ private:
         double n2 = 0.0;
         for (std::size_t j = 0; j < dim_; ++j) {
             const float s = dim_scale_[j], o = dim_scale_[dim_ + j];
-            const auto c = static_cast<unsigned>(std::clamp(std::nearbyint((x[j] - o) / s), 0.0f, 15.0f));
+            const float t = std::nearbyint((x[j] - o) / s);
+            const auto c = static_cast<unsigned>(t > 0.0f ? std::min(t, 15.0f) : 0.0f);  // NaN (x = o = inf) too
             if (j < half) dst[j] = static_cast<std::uint8_t>(dst[j] | c);
             else dst[j - half] = static_cast<std::uint8_t>(dst[j - half] | (c << 4));
             const double v = static_cast<double>(o) + static_cast<double>(s) * c;
@@ -417,7 +421,8 @@ private:
                 const float lo = column[lo_rank];
                 std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(hi_rank), column.end());
                 const float hi = column[hi_rank];
-                ranges[j] = hi > lo ? (hi - lo) / 15.0f : 1.0f;
+                const float step = (hi - lo) / 15.0f;
+                ranges[j] = step > 0.0f ? step : 1.0f;  // a constant dimension (or a range too small for a float step)
                 ranges[dim_ + j] = lo;
             }
         });
