@@ -64,12 +64,12 @@ TEST_CASE("hnsw index: a filter accepting nothing returns nothing under both pla
 
 TEST_CASE("hnsw index: removed ids are never returned, re-added vectors reuse their slots with recall close to a fresh build", "[dense][hnsw][update]") {
     const Data data = clustered(4000, 24, 60);
-    for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::int8_per_dimension}) {
+    for (VectorEncoding enc : {VectorEncoding::f32, VectorEncoding::int8_per_dimension, VectorEncoding::int4_per_dimension}) {
         INFO("payload " << vector_encoding_name(enc));
         const FlatIndex flat = FlatIndex::build(data.view(), Metric::l2);
         const auto truth = run(flat, data, 10, FlatIndexSearchParams{});
         HnswIndex index = HnswIndex::build(data.view(), Metric::l2, small_params(enc));
-        const HnswIndexSearchParams p{.ef = 64};
+        const HnswIndexSearchParams p{.ef = 64, .rerank = enc == VectorEncoding::int4_per_dimension ? std::size_t{64} : std::size_t{32}};
         const double fresh = recall(run(index, data, 10, p), truth);
         // remove every 10th node
         std::vector<std::uint32_t> removed;
