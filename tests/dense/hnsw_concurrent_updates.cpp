@@ -112,6 +112,54 @@ TEST_CASE("hnsw index: adds and removes while two threads search agree with a mo
     }
 }
 
+TEST_CASE("hnsw index: searches run while a large add links its vectors, a save waits for the add to finish", "[dense][hnsw][update][concurrency]") {
+    // the add links 1,600 vectors in chunks of kLinkChunk per thread and releases the writer lock between chunks:
+    // a searching thread completes searches while it runs (holding the lock for the whole add, none could: the
+    // search that starts after the add has taken the lock waits for its end)
+    const std::size_t initial = 400, added = 1600;
+    const Data data = clustered(initial + added, 16, 20, 23);
+    for (std::size_t threads : {1u, 2u}) {
+        INFO("insertion threads " << threads);
+        auto p = small_params(VectorEncoding::f32, threads);
+        HnswIndex index = HnswIndex::build(DenseMatrixView<const float>(data.base.data(), initial, data.d), Metric::l2, p);
+        std::atomic<int> phase{0};  // 0 before the add, 1 while it runs, 2 after
+        std::atomic<std::size_t> during{0};
+        std::thread searcher([&] {
+            std::size_t q = 0;
+            while (phase.load() < 2) {
+                const int before = phase.load();
+                const auto hits = index.search(data.query(q++ % data.query_count()), 5, {.ef = 32});
+                CHECK(hits.size() == 5);
+                if (before == 1 && phase.load() == 1) during.fetch_add(1);  // began and ended inside the add
+            }
+        });
+        while (index.search(data.query(0), 1).empty()) {}
+        phase = 1;
+        const auto ids = index.add(DenseMatrixView<const float>(data.base.data() + initial * data.d, added, data.d));
+        phase = 2;
+        searcher.join();
+        CHECK(ids.size() == added);
+        CHECK(during.load() > added / (HnswIndex::kLinkChunk * threads) / 4);  // searches got in between chunks
+        // every added vector is reachable once the add has returned
+        std::size_t found = 0;
+        for (std::size_t i = 0; i < added; i += 16)
+            found += index.search(std::span<const float>(data.base.data() + (initial + i) * data.d, data.d), 1, {.ef = 64})[0].id == initial + i;
+        CHECK(found >= added / 16 * 95 / 100);
+        // save() waits for a running add: the file holds every vector of it, linked
+        sparsedense::testing::TempDir dir;
+        const std::string path = dir.file("during.sdx");
+        std::thread adder([&] { index.add(DenseMatrixView<const float>(data.queries.data(), data.query_count(), data.d)); });
+        IdBitset last(initial + added + data.query_count());
+        last.set(initial + added + data.query_count() - 1);
+        while (index.search(data.query(0), 1, {}, last).empty()) std::this_thread::yield();  // the add has stored its vectors
+        index.save(path);
+        adder.join();
+        const HnswIndex loaded = HnswIndex::load(path);
+        CHECK(loaded.size() == initial + added + data.query_count());
+        for (std::size_t q = 0; q < data.query_count(); ++q) CHECK(loaded.search(data.query(q), 1, {.ef = 64})[0].id == initial + added + q);
+    }
+}
+
 TEST_CASE("hnsw index: an f16 re-ranking copy keeps recall at less memory and survives save and load", "[dense][hnsw][save_load]") {
     const Data data = clustered(2000, 24, 30);
     const FlatIndex flat = FlatIndex::build(data.view(), Metric::cosine);

@@ -31,12 +31,16 @@
 // bge-768, 10% removed and re-added: recall within 0.002 of the fresh build at every ef).
 // Threads: search / search_into / search_batch / prepared scorers / save may run on any number of threads while other
 // threads call add() and remove(): a reader-writer lock per index lets searches share it and gives an update
-// exclusive access for its duration (a search sees the index before or after an update, never in between; after
-// remove(id) returns no search returns id until a later add() reuses the slot). The plain accessors (size(),
+// exclusive access. remove() holds it for its duration; add() holds it to store the vectors and then again for each
+// chunk of kLinkChunk vectors per thread it links, letting waiting searches run in between (a search waits for one
+// chunk, not for the whole batch). A search sees each chunk before or after it: a vector of an add in progress that
+// is not linked yet is found only by the exact-scan plan. One add() runs at a time, and save() waits for it (a file
+// never holds half-linked vectors). After remove(id) returns no search returns id until a later add() reuses the slot. The plain accessors (size(),
 // is_deleted(), memory_bytes(), ...) do not lock: read them while no update runs.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -47,6 +51,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sparsedense/core/progress.hpp"
@@ -117,7 +122,9 @@ public:
     /// An index over the rows of `data` (ids 0..rows-1).
     static HnswIndex build(DenseMatrixView<const float> data, Metric metric, const HnswIndexBuildParams& params = {}) {
         HnswIndex index(data.cols, metric, params);
+        index.unshared_ = true;  // no other thread can see it yet: link without releasing the lock
         index.add(data);
+        index.unshared_ = false;
         index.params_.progress = {};  // the caller's callback is not kept past build()
         return index;
     }
@@ -139,9 +146,12 @@ public:
 
     /// Adds vectors and returns their ids: deleted slots are reused first (lowest id first), then ids continue from
     /// size(). Every value is validated first, so a rejected batch leaves the index unchanged. Searches on other
-    /// threads wait while it links the vectors; params.progress is called under that lock (it must not use the index).
+    /// threads wait for one chunk of links at a time (see Threads above); params.progress is called under the lock
+    /// (it must not use the index).
     std::vector<std::uint32_t> add(DenseMatrixView<const float> vectors);
     std::vector<std::uint32_t> add(std::span<const float> values) { return add(DenseMatrixView<const float>::from_span(values, dim_)); }
+    /// Vectors add() links per insertion thread under one hold of the writer lock (searches wait for at most one chunk).
+    static constexpr std::size_t kLinkChunk = 16;
 
     /// Marks `id` deleted: it is never returned again (it still routes searches) and its slot is reused by a later
     /// add(). Returns false when it was deleted already.
@@ -263,8 +273,8 @@ private:
     void walk(const float* q, std::size_t k, const HnswIndexSearchParams& p, const Accept& accept, Scratch& s) const;
     void finish(const float* q, std::size_t k, const HnswIndexSearchParams& p, Scratch& s, SearchResults<>& out) const;
     void exact_scan(const float* q, std::size_t k, const IdFilter& filter, Scratch& s, SearchResults<>& out) const;
-    void insert_new(DenseMatrixView<const float> rows, std::size_t first);
-    void replace_deleted(std::span<const std::uint32_t> ids, DenseMatrixView<const float> rows);
+    void insert_new(DenseMatrixView<const float> rows, std::size_t first, std::unique_lock<std::shared_mutex>& lock);
+    void replace_deleted(std::span<const std::uint32_t> ids, DenseMatrixView<const float> rows, std::unique_lock<std::shared_mutex>& lock);
     static void replace_rows(VectorStore& s, std::span<const std::uint32_t> ids, DenseMatrixView<const float> rows);
 
     HnswIndexBuildParams params_{};
@@ -275,13 +285,39 @@ private:
     HnswGraph graph_;
     io::Buffer<std::uint64_t> deleted_;  // bit per slot
     std::size_t deleted_count_ = 0;
-    /// Searches share it, add / remove hold it alone. A copied or moved index gets a lock of its own.
+    bool unshared_ = false;  // inside build(): add() links in one hold of the lock
+    /// Searches share `m`, add / remove hold it alone; `adding` lets one add() run at a time (save() waits for it).
+    /// A copied or moved index gets locks of its own.
     struct UpdateMutex {
         mutable std::shared_mutex m;
+        mutable std::mutex adding;
+        mutable std::atomic<std::size_t> waiting{0};  // searches waiting for `m` (add() lets them in between chunks)
         UpdateMutex() = default;
         UpdateMutex(const UpdateMutex&) noexcept {}
         UpdateMutex& operator=(const UpdateMutex&) noexcept { return *this; }
+        /// Releases the writer lock until the searches waiting for it have taken it (a writer that relocked at once
+        /// would usually win the race against the woken readers), then takes it again.
+        void let_searches_in(std::unique_lock<std::shared_mutex>& lock) const {
+            lock.unlock();
+            for (int i = 0; i < 10000 && waiting.load(std::memory_order_acquire) > 0; ++i) std::this_thread::yield();
+            lock.lock();
+        }
     } mutex_;
+    /// A search's shared hold of the index, counted while it waits.
+    class SharedHold {
+    public:
+        explicit SharedHold(const UpdateMutex& u) : u_(u) {
+            u.waiting.fetch_add(1, std::memory_order_acq_rel);
+            u.m.lock_shared();
+            u.waiting.fetch_sub(1, std::memory_order_acq_rel);
+        }
+        ~SharedHold() { u_.m.unlock_shared(); }
+        SharedHold(const SharedHold&) = delete;
+        SharedHold& operator=(const SharedHold&) = delete;
+
+    private:
+        const UpdateMutex& u_;
+    };
 };
 
 // ---- search
@@ -345,7 +381,7 @@ inline void HnswIndex::search_into(std::span<const float> query, std::size_t k, 
                                    const IdFilter& filter) const {
     check_query(query, k, "HnswIndex::search");
     check_search_params(params);
-    const std::shared_lock lock(mutex_.m);
+    const SharedHold hold(mutex_);
     Scratch& s = scratch();
     const float* q = prepare_query(query, s.query);
     out.clear();
@@ -371,22 +407,24 @@ inline std::vector<std::uint32_t> HnswIndex::add(DenseMatrixView<const float> ve
         for (std::size_t i = 0; i < normalized.rows(); ++i) detail::normalize_in_place(normalized.row(i));
         rows = normalized.view();
     }
-    const std::unique_lock lock(mutex_.m);  // searches wait from here (validation and normalisation ran without it)
+    const std::scoped_lock one_add(mutex_.adding);
+    std::unique_lock lock(mutex_.m);  // searches wait from here (validation and normalisation ran without it)
     const std::size_t reuse = std::min(deleted_count_, vectors.rows);
     if (size() + (vectors.rows - reuse) > 0xFFFFFFFFull) raise(ErrorKind::invalid_argument, "HnswIndex: more than 2^32 - 1 vectors");
     std::vector<std::uint32_t> ids;
     ids.reserve(vectors.rows);
     for (std::uint32_t id = 0; ids.size() < reuse; ++id)
         if (is_deleted(id)) ids.push_back(id);
-    if (reuse > 0) replace_deleted(ids, rows.slice(0, reuse));
+    if (reuse > 0) replace_deleted(ids, rows.slice(0, reuse), lock);
     const std::size_t first = size();
     for (std::size_t i = reuse; i < rows.rows; ++i) ids.push_back(static_cast<std::uint32_t>(first + i - reuse));
-    if (rows.rows > reuse) insert_new(rows.slice(reuse, rows.rows - reuse), first);
+    if (rows.rows > reuse) insert_new(rows.slice(reuse, rows.rows - reuse), first, lock);
     return ids;
 }
 
-/// Appends rows as new nodes (levels drawn per id) and links them, on params.threads threads.
-inline void HnswIndex::insert_new(DenseMatrixView<const float> rows, std::size_t first) {
+/// Appends rows as new nodes (levels drawn per id) and links them, on params.threads threads, releasing `lock` between
+/// chunks (an unlinked node has no in-links: a search in between does not reach it).
+inline void HnswIndex::insert_new(DenseMatrixView<const float> rows, std::size_t first, std::unique_lock<std::shared_mutex>& lock) {
     std::vector<std::uint8_t> levels(rows.rows);
     for (std::size_t i = 0; i < rows.rows; ++i) levels[i] = draw_level(first + i);
     store_.append(rows);
@@ -397,16 +435,21 @@ inline void HnswIndex::insert_new(DenseMatrixView<const float> rows, std::size_t
     detail::HnswInserter inserter(graph_, link_store(), l2(), params_.ef_construction, deleted_.span());
     const std::size_t threads = detail::resolve_threads(params_.threads, rows.rows);
     ProgressReporter progress(params_.progress, "insert", rows.rows);
-    if (threads == 1) {
-        detail::HnswBuildScratch s;
-        for (std::size_t i = 0; i < rows.rows; ++i) {
-            inserter.insert<false>(static_cast<std::uint32_t>(first + i), rows.row_data(i), s);
-            progress.advance();
+    std::vector<detail::HnswBuildScratch> scratch(threads);
+    const std::size_t chunk = unshared_ ? rows.rows : kLinkChunk * threads;
+    for (std::size_t c0 = 0; c0 < rows.rows; c0 += chunk) {
+        if (c0 > 0) mutex_.let_searches_in(lock);
+        const std::size_t c1 = std::min(rows.rows, c0 + chunk);
+        if (threads == 1) {
+            for (std::size_t i = c0; i < c1; ++i) {
+                inserter.insert<false>(static_cast<std::uint32_t>(first + i), rows.row_data(i), scratch[0]);
+                progress.advance();
+            }
+            continue;
         }
-    } else {
-        std::vector<detail::HnswBuildScratch> scratch(threads);
-        detail::parallel_for(rows.rows, threads, 32, [&](std::size_t b, std::size_t e, std::size_t worker) {
-            for (std::size_t i = b; i < e; ++i) inserter.insert<true>(static_cast<std::uint32_t>(first + i), rows.row_data(i), scratch[worker]);
+        detail::parallel_for(c1 - c0, threads, unshared_ ? 32 : 4, [&](std::size_t b, std::size_t e, std::size_t worker) {
+            for (std::size_t i = c0 + b; i < c0 + e; ++i)
+                inserter.insert<true>(static_cast<std::uint32_t>(first + i), rows.row_data(i), scratch[worker]);
             progress.advance(e - b);
         });
     }
@@ -414,7 +457,8 @@ inline void HnswIndex::insert_new(DenseMatrixView<const float> rows, std::size_t
 }
 
 /// Puts new vectors into deleted slots and repairs the graph around each (hnswlib's replace-deleted).
-inline void HnswIndex::replace_deleted(std::span<const std::uint32_t> ids, DenseMatrixView<const float> rows) {
+inline void HnswIndex::replace_deleted(std::span<const std::uint32_t> ids, DenseMatrixView<const float> rows,
+                                       std::unique_lock<std::shared_mutex>& lock) {
     replace_rows(store_, ids, rows);
     if (has_exact_copy()) replace_rows(exact_, ids, rows);
     graph_.make_owned();
@@ -422,6 +466,7 @@ inline void HnswIndex::replace_deleted(std::span<const std::uint32_t> ids, Dense
     detail::HnswInserter inserter(graph_, link_store(), l2(), params_.ef_construction, deleted_.span());
     detail::HnswBuildScratch s;
     for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i > 0 && i % kLinkChunk == 0) mutex_.let_searches_in(lock);  // a slot not repaired yet is still marked deleted
         deleted_.modify([&](auto& w) { w[ids[i] >> 6] &= ~(std::uint64_t{1} << (ids[i] & 63)); });
         --deleted_count_;
         inserter.reconnect(ids[i], rows.row_data(i), s);
@@ -451,7 +496,8 @@ inline void HnswIndex::replace_rows(VectorStore& s, std::span<const std::uint32_
 
 inline void HnswIndex::save(const std::string& path) const {
     require_configured();
-    const std::shared_lock lock(mutex_.m);
+    const std::scoped_lock no_add(mutex_.adding);
+    const SharedHold hold(mutex_);
     const FileMeta meta{dim_, size(), params_.M, params_.ef_construction, params_.seed, deleted_count_, static_cast<std::uint32_t>(metric_),
                         static_cast<std::uint32_t>(params_.storage), has_exact_copy() ? 1u : 0u,
                         static_cast<std::uint32_t>(params_.rerank_storage)};
@@ -508,7 +554,7 @@ public:
     }
     /// Exact score of node `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {
-        const std::shared_lock lock(index_->mutex_.m);
+        const SharedHold hold(index_->mutex_);
         validate_id(id, index_->size(), "HnswIndex: document id");
         return index_->exact_score(query_.data(), norm2_, id);
     }
