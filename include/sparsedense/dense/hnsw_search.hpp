@@ -101,6 +101,18 @@ HnswCandidate greedy_closest(const HnswGraph& g, const Dist& dist, HnswCandidate
     return cur;
 }
 
+/// The unvisited neighbours of `c` on `level` into w.fresh (now marked visited), their rows prefetched.
+template <bool Locked, class Dist>
+void gather_fresh(const HnswGraph& g, const Dist& dist, std::uint32_t c, std::size_t level, const NodeLocks* locks, HnswWalk& w) {
+    const auto links = read_links<Locked>(g, c, level, locks, w.links);
+    w.fresh.clear();
+    for (std::uint32_t v : links) {
+        if (w.visited.test_and_mark(v)) continue;
+        w.fresh.push_back(v);
+        dist.prefetch(v);
+    }
+}
+
 /// Ids carry this bit in the linear pool once expanded (graphs hold fewer than 2^31 nodes: HnswGraph::append_nodes).
 inline constexpr std::uint32_t kExpandedBit = 0x80000000u;
 
@@ -138,13 +150,7 @@ void search_layer_pool(const HnswGraph& g, const Dist& dist, HnswCandidate entry
         const std::uint32_t c = pool[next].id;
         pool[next].id |= kExpandedBit;
         while (next < pool.size() && (pool[next].id & kExpandedBit)) ++next;
-        const auto links = read_links<Locked>(g, c, level, locks, w.links);
-        w.fresh.clear();
-        for (std::uint32_t v : links) {
-            if (w.visited.test_and_mark(v)) continue;
-            w.fresh.push_back(v);
-            dist.prefetch(v);
-        }
+        gather_fresh<Locked>(g, dist, c, level, locks, w);
         if constexpr (!Locked) {
             if (level == 0 && next < pool.size()) g.prefetch_level0(pool[next].id);
         }
@@ -183,13 +189,7 @@ void search_layer(const HnswGraph& g, const Dist& dist, HnswCandidate entry, std
         if (c.dist > bound && w.results.size() >= ef) break;
         std::pop_heap(w.candidates.begin(), w.candidates.end(), CloserFirst{});
         w.candidates.pop_back();
-        const auto links = read_links<Locked>(g, c.id, level, locks, w.links);
-        w.fresh.clear();
-        for (std::uint32_t v : links) {
-            if (w.visited.test_and_mark(v)) continue;
-            w.fresh.push_back(v);
-            dist.prefetch(v);
-        }
+        gather_fresh<Locked>(g, dist, c.id, level, locks, w);
         if constexpr (!Locked) {
             if (!w.candidates.empty() && level == 0) g.prefetch_level0(w.candidates.front().id);
         }
