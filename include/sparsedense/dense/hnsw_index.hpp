@@ -18,8 +18,9 @@
 //   payload_distance.hpp  query-to-row distances on the stored payload through the run-time SIMD dispatch
 // Payloads (HnswIndexBuildParams::storage): the walk scores f32, f16, bf16, int8 (per vector / per dimension) or
 // int4 (per dimension, half int8's bytes: the walk is bound by the latency of the rows it reads) vectors kept in a
-// VectorStore; an int4 index links its graph on the exact copy when it keeps one (link_store()). With a reduced payload the index can also keep the f32 vectors (keep_f32): the
-// `rerank` best candidates of the walk are then re-scored exactly and results always carry exact scores.
+// VectorStore; an int4 index links its graph on the exact copy when it keeps one (link_store()). With a reduced
+// payload the index can also keep the f32 vectors (keep_f32): the `rerank` best candidates of the walk are then
+// re-scored exactly and results always carry exact scores.
 // Scores follow the library: inner product, cosine similarity, negated squared L2; ties go to the smaller id.
 //
 // Filters (core/id_filter.hpp): a rejected node still routes the walk but never enters the results (the walk
@@ -35,8 +36,8 @@
 // chunk of kLinkChunk vectors per thread it links, letting waiting searches run in between (a search waits for one
 // chunk, not for the whole batch). A search sees each chunk before or after it: a vector of an add in progress that
 // is not linked yet is found only by the exact-scan plan. One add() runs at a time, and save() waits for it (a file
-// never holds half-linked vectors). After remove(id) returns no search returns id until a later add() reuses the slot. The plain accessors (size(),
-// is_deleted(), memory_bytes(), ...) do not lock: read them while no update runs.
+// never holds half-linked vectors). After remove(id) returns no search returns id until a later add() reuses the
+// slot. The plain accessors (size(), is_deleted(), memory_bytes(), ...) do not lock: read them while no update runs.
 #pragma once
 
 #include <algorithm>
