@@ -105,25 +105,16 @@ public:
 private:
     enum class Kind : std::uint8_t { f32, f16, bf16, int8, int4 };
 
-    /// int4: w = q * s rounded to int8 (in double: a loaded scale times the query may exceed float), laid out as
-    /// the codes are (dimension j at j, the upper half after the lower one, zero padding), and <q, o> once.
+    /// int4: the query quantized as the store scores it (VectorStore::quantize_int4_query), its norm for L2.
     void prepare_int4(const VectorStore& store, const float* q, const simd::KernelTable& k) {
         kind_ = Kind::int4;
         u4_ = k.dot_u4_i8;
-        const auto ranges = store.dimension_scales();  // d scales, then d offsets
         row_norm2_ = store.row_norms().data();
-        double wmax = 0.0, q_offset = 0.0, n2 = 0.0;
-        for (std::size_t j = 0; j < dim_; ++j) {
-            wmax = std::max(wmax, std::fabs(static_cast<double>(q[j]) * ranges[j]));
-            q_offset += static_cast<double>(q[j]) * ranges[dim_ + j];
-            n2 += static_cast<double>(q[j]) * q[j];
-        }
-        const double sw = wmax > 0.0 ? wmax / 127.0 : 1.0;
-        wq_.assign(2 * row_bytes_, 0);
-        for (std::size_t j = 0; j < dim_; ++j)
-            wq_[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(static_cast<double>(q[j]) * ranges[j] / sw), -127.0, 127.0));
-        wscale_ = static_cast<float>(sw);
-        q_offset_ = static_cast<float>(std::clamp(q_offset, -3.0e38, 3.0e38));
+        const VectorStore::Int4Query fq = store.quantize_int4_query(q, wq_);
+        double n2 = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) n2 += static_cast<double>(q[j]) * q[j];
+        wscale_ = static_cast<float>(fq.scale);
+        q_offset_ = static_cast<float>(std::clamp(fq.offset_dot, -3.0e38, 3.0e38));
         q_norm2_ = static_cast<float>(n2);
     }
 

@@ -204,6 +204,28 @@ public:
     [[nodiscard]] std::span<const float> row_norms() const noexcept { return row_norm2_.span(); }
     /// int8_per_dimension: the d scales; int4_per_dimension: the d scales, then the d offsets.
     [[nodiscard]] std::span<const float> dimension_scales() const noexcept { return dim_scale_.span(); }
+
+    /// An int4 store's query: <q, x> = offset_dot + scale * dot_u4_i8(row, codes, row_bytes()).
+    struct Int4Query {
+        double scale;       ///< of the int8 codes of q * s
+        double offset_dot;  ///< <q, per-dimension offsets>
+    };
+    /// Folds q with the per-dimension scales and rounds it to int8 codes laid out as the rows' nibbles (dimension j
+    /// at j, 2 * row_bytes() values, zero padded), in double (a loaded scale times the query may exceed float).
+    Int4Query quantize_int4_query(const float* q, std::vector<std::int8_t>& codes) const {
+        const float* scale = dim_scale_.data();
+        const float* offset = scale + dim_;
+        double wmax = 0.0, offset_dot = 0.0;
+        for (std::size_t j = 0; j < dim_; ++j) {
+            wmax = std::max(wmax, std::fabs(static_cast<double>(q[j]) * scale[j]));
+            offset_dot += static_cast<double>(q[j]) * offset[j];
+        }
+        const double sw = wmax > 0.0 ? wmax / 127.0 : 1.0;
+        codes.assign(2 * row_bytes(), 0);
+        for (std::size_t j = 0; j < dim_; ++j)
+            codes[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(static_cast<double>(q[j]) * scale[j] / sw), -127.0, 127.0));
+        return {sw, offset_dot};
+    }
     /// Rebuilds a store from raw state (copied); sizes are checked (throws Error{corrupt_file} on mismatch).
     static VectorStore from_raw(std::size_t dimension, VectorEncoding encoding, std::size_t count, std::span<const std::uint8_t> bytes,
                                 std::span<const float> row_scales, std::span<const float> row_norms, std::span<const float> dim_scales) {
@@ -391,19 +413,9 @@ private:
     void many_i4(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out) const noexcept {
         static thread_local std::vector<std::int8_t> wq;
         const std::size_t half = row_bytes();
-        const float* scale = dim_scale_.data();
-        const float* offset = scale + dim_;
-        double wmax = 0.0, q_offset = 0.0;
-        for (std::size_t j = 0; j < dim_; ++j) {
-            wmax = std::max(wmax, std::fabs(static_cast<double>(q[j]) * scale[j]));
-            q_offset += static_cast<double>(q[j]) * offset[j];
-        }
-        const double sw = wmax > 0.0 ? wmax / 127.0 : 1.0;
-        wq.assign(2 * half, 0);
-        for (std::size_t j = 0; j < dim_; ++j)
-            wq[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(static_cast<double>(q[j]) * scale[j] / sw), -127.0, 127.0));
+        const Int4Query fq = quantize_int4_query(q, wq);
         for (std::size_t r = 0; r < count; ++r) {
-            const double ip = q_offset + sw * simd::dot_u4_i8(bytes_.data() + (first + r) * half, wq.data(), half);
+            const double ip = fq.offset_dot + fq.scale * simd::dot_u4_i8(bytes_.data() + (first + r) * half, wq.data(), half);
             const float d = static_cast<float>(std::clamp(ip, -3.0e38, 3.0e38));
             out[r] = l2 ? std::max(0.0f, q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
         }
