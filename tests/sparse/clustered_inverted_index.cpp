@@ -296,8 +296,19 @@ TEST_CASE("compact forward index: every SIMD level's record scorer matches a dou
         for (auto fv : {WeightPrecision::f32, WeightPrecision::f16, WeightPrecision::u8}) {
             std::vector<std::uint32_t> words;
             std::vector<std::uint64_t> locations;
-            (void)CompactForwardIndex::build(docs, dim, fv, 1, words, locations);
-            const auto forward = CompactForwardIndex::view(words, locations, dim, fv);
+            const auto forward = CompactForwardIndex::build(docs, dim, fv, 1, words, locations);
+            // the records decode to the rows, the words start on a cache line, and no record touches more lines
+            // than its size needs
+            REQUIRE(reinterpret_cast<std::uintptr_t>(forward.words().data()) % 64 == 0);
+            for (std::uint32_t d = 0; d < docs.rows(); ++d) {
+                const auto row = docs.row(d);
+                const auto decoded = forward.document(d);
+                REQUIRE(decoded.ids == std::vector<std::uint32_t>(row.ids.begin(), row.ids.end()));
+                const std::uint64_t loc = forward.location(d);
+                const std::size_t bytes = 4 * forward.layout().record_words(CompactForwardIndex::length_of(loc));
+                const std::size_t first = (loc >> detail::forward_len_bits) * 4;
+                if (bytes > 0) REQUIRE((first + bytes - 1) / 64 - first / 64 + 1 == (bytes + 63) / 64);
+            }
             for (auto level : simd::supported_simd_levels()) {
                 simd::ScopedSimdLevel scoped(level);
                 const auto scorer = forward.scorer();

@@ -194,8 +194,9 @@ inline ClusteredInvertedIndex ClusteredInvertedIndex::build(const CsrMatrixView<
     {
         std::vector<std::uint32_t> words;
         std::vector<std::uint64_t> locs;
-        (void)CompactForwardIndex::build(docs, dim, params.forward_values, threads, words, locs);
-        const auto w = index.store_->adopt(std::move(words));
+        const auto built = CompactForwardIndex::build(docs, dim, params.forward_values, threads, words, locs);
+        const auto skew = static_cast<std::size_t>(built.words().data() - words.data());  // moving keeps the buffer
+        const auto w = index.store_->adopt(std::move(words)).subspan(skew, built.words().size());
         const auto l = index.store_->adopt(std::move(locs));
         index.a_.forward = CompactForwardIndex::view(w, l, dim, params.forward_values);
     }
@@ -266,7 +267,6 @@ inline void ClusteredInvertedIndex::adopt_lists(std::vector<detail::ClusteredLis
         total_posts += built[t].docs.size();
         total_entries += built[t].summaries.entry_code.size();
         a_.max_blocks = std::max(a_.max_blocks, built[t].blocks());
-        a_.max_list = std::max(a_.max_list, built[t].docs.size());
     }
     const std::size_t nblocks = list_block_begin[dim];
     if (nblocks >= std::numeric_limits<std::uint32_t>::max())
@@ -373,7 +373,7 @@ inline void ClusteredInvertedIndex::search_into(const query_type& query, std::si
     k = std::min(k, a_.docs);  // k = SIZE_MAX means "every document"; bounds the k-NN candidate count below
     auto& s = detail::clustered_scratch();
     const std::size_t cut = std::min(params.query_cut, query.size());
-    s.ensure(a_.dim, a_.docs, cut * a_.max_blocks, query.size(), cut * a_.max_list + std::min(params.knn, a_.knn_degree) * k);
+    s.ensure(a_.dim, a_.docs, cut * a_.max_blocks, query.size());
     s.top.reset(k);
     if (use_exact_scan(filter, a_.docs, params.exact_scan_fraction)) {
         detail::ClusteredSearch<AcceptAllIds> search(a_, s, params, AcceptAllIds{}, query);
@@ -596,12 +596,10 @@ inline void ClusteredInvertedIndex::load_lists(const io::SectionReader& r) {
         if (a_.post_loc[i] != a_.forward.location(a_.post_doc[i])) r.fail(ErrorKind::corrupt_file, "post_loc[", i, "] does not match its document");
     }
     a_.max_blocks = 1;
-    a_.max_list = 0;
     for (std::size_t t = 0; t < dim; ++t) {
         const std::uint64_t b0 = a_.list_block_begin[t], nb = a_.list_block_begin[t + 1] - b0;
         if (nb > 65536) r.fail(ErrorKind::corrupt_file, "term ", t, " has ", nb, " blocks (limit 65,536)");
         a_.max_blocks = std::max<std::size_t>(a_.max_blocks, nb);
-        a_.max_list = std::max<std::size_t>(a_.max_list, a_.block_post_begin[b0 + nb] - a_.block_post_begin[b0]);
     }
     // every summary component indexes the dense query
     for (std::size_t e = 0; e < nentries; ++e) {

@@ -65,7 +65,8 @@ class CompactForwardIndex {
 public:
     CompactForwardIndex() = default;
 
-    /// Encodes the rows of `docs` (validated by the caller). `dimension` decides the id width.
+    /// Encodes the rows of `docs` (validated by the caller). `dimension` decides the id width. The returned index
+    /// views a 64-byte-aligned part of `words_out` (which holds some slack in front): keep its words(), not the vector.
     static CompactForwardIndex build(CsrMatrixView<float> docs, std::size_t dimension, WeightPrecision values, std::size_t threads,
                                      std::vector<std::uint32_t>& words_out, std::vector<std::uint64_t>& locations_out);
 
@@ -150,22 +151,30 @@ inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs,
     layout.values = values;
     const std::size_t n = docs.rows();
     locations.assign(n, 0);
+    // Records are packed, except that one which would touch one cache line more than its size needs starts on the
+    // next line (so a 240-byte record reads 4 lines, not 5). Offsets count from the first 64-byte-aligned word of
+    // `words` (the vector holds up to 15 words of slack in front): the returned index views the words from there.
+    constexpr std::uint64_t line_words = 16;
     std::uint64_t total = 0;
     for (std::size_t d = 0; d < n; ++d) {
         const std::size_t len = static_cast<std::size_t>(docs.indptr[d + 1] - docs.indptr[d]);
         if (len > detail::forward_len_mask)
             raise(ErrorKind::out_of_range, "forward index: document ", d, " has ", len, " terms (limit ", detail::forward_len_mask, ")");
+        const std::uint64_t size = layout.record_words(len), in_line = total % line_words;
+        if ((in_line + size + line_words - 1) / line_words > (size + line_words - 1) / line_words) total += line_words - in_line;
         locations[d] = (total << detail::forward_len_bits) | len;
-        total += layout.record_words(len);
+        total += size;
     }
     if (total >= (std::uint64_t{1} << (64 - detail::forward_len_bits)))
         raise(ErrorKind::out_of_range, "forward index: ", total, " words exceed the 2^40 limit");
-    words.assign(total, 0);
+    words.assign(total + line_words - 1, 0);
+    const std::size_t skew = ((64 - reinterpret_cast<std::uintptr_t>(words.data()) % 64) % 64) / 4;
+    const std::span<std::uint32_t> aligned(words.data() + skew, total);
     detail::parallel_for(n, threads, 4096, [&](std::size_t b, std::size_t e, std::size_t) {
         for (std::size_t d = b; d < e; ++d) {
             const auto row = docs.row(d);
             const std::size_t len = row.size();
-            std::uint32_t* rec = words.data() + (locations[d] >> detail::forward_len_bits);
+            std::uint32_t* rec = aligned.data() + (locations[d] >> detail::forward_len_bits);
             std::size_t header = 0;
             float offset = 0.0f, step = 1.0f;
             if (values == WeightPrecision::u8) {
@@ -207,7 +216,7 @@ inline CompactForwardIndex CompactForwardIndex::build(CsrMatrixView<float> docs,
     });
     CompactForwardIndex f;
     f.layout_ = layout;
-    f.words_ = words;
+    f.words_ = aligned;
     f.locations_ = locations;
     return f;
 }
