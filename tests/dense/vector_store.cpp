@@ -105,3 +105,53 @@ TEST_CASE("int4 store: an empty first batch fits nothing, inconsistent raw state
     CHECK(parse_vector_encoding("int4") == VectorEncoding::int4_per_dimension);
     CHECK_THROWS_WITH(parse_vector_encoding("int3"), Catch::Contains("int4"));
 }
+
+TEST_CASE("prepared store query: every encoding scores as the raw-query calls do, bit for bit, by id and by range", "[dense][store]") {
+    const std::size_t d = 37, n = 90;
+    const auto rows = sparsedense::testing::uniform_vector(n * d, 71, -1.0f, 1.5f);
+    const auto q = sparsedense::testing::uniform_vector(d, 72, -2.0f, 2.0f);
+    const float qn = static_cast<float>(dot(q.data(), q.data(), d));
+    for (auto enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::bf16, VectorEncoding::int8_per_vector,
+                     VectorEncoding::int8_per_dimension, VectorEncoding::int4_per_dimension}) {
+        CAPTURE(static_cast<int>(enc));
+        VectorStore store(d, enc);
+        // prepared before the store has rows (no fitted scales yet): must still score right once rows arrive
+        const auto early = store.prepare(q.data(), qn);
+        store.append({rows.data(), n, d});
+        const auto pq = store.prepare(q.data(), qn);
+        CHECK(store.fits(pq));
+        if (store.encoding() == VectorEncoding::int8_per_dimension || store.encoding() == VectorEncoding::int4_per_dimension)
+            CHECK_FALSE(store.fits(early));
+        // int4 rounds q x scales to int8 codes of step sw: each of the d codes (<= 15) errs by at most sw / 2
+        double tolerance = 2e-3 * (1.0 + 2.0 * qn);
+        if (enc == VectorEncoding::int4_per_dimension) {
+            double wmax = 0.0;
+            for (std::size_t j = 0; j < d; ++j) wmax = std::max(wmax, std::fabs(static_cast<double>(q[j]) * store.dimension_scales()[j]));
+            tolerance = wmax / 127.0 / 2.0 * 15.0 * d * 2.0 + 1e-4;  // x 2: L2 carries -2 <q, x>
+        }
+        std::vector<float> by_range(n), by_range_raw(n);
+        for (bool l2 : {false, true}) {
+            CAPTURE(l2);
+            store.many(pq, 0, n, l2, by_range.data());
+            store.many(q.data(), 0, n, l2, qn, by_range_raw.data());
+            for (std::size_t i = 0; i < n; ++i) {
+                const float raw = l2 ? store.l2_squared(q.data(), i, qn) : store.dot(q.data(), i);
+                REQUIRE(store.score(pq, i, l2) == raw);
+                REQUIRE(store.score(early, i, l2) == raw);
+                if (store.is_quantized()) REQUIRE(by_range[i] == raw);  // integer sums: the row's group does not matter
+                REQUIRE(by_range[i] == by_range_raw[i]);
+                // and the score is the decoded row's, within the encoding's error
+                std::vector<float> x(d);
+                store.decode(i, x.data());
+                const double ip = dot(q.data(), x.data(), d);
+                const double want = l2 ? qn - 2 * ip + dot(x.data(), x.data(), d) : ip;
+                REQUIRE(std::fabs(store.score(pq, i, l2) - want) <= tolerance);
+            }
+        }
+        // the prepared query of one store on another (same dimension, other encoding) is not used as codes
+        VectorStore other(d, enc == VectorEncoding::int4_per_dimension ? VectorEncoding::int8_per_dimension : VectorEncoding::int4_per_dimension);
+        other.append({rows.data(), n, d});
+        CHECK_FALSE(other.fits(pq));
+        CHECK(other.score(pq, 5, false) == other.dot(q.data(), 5));
+    }
+}

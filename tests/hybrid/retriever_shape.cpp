@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sparsedense/core/retriever.hpp"
@@ -54,6 +55,19 @@ void exercise(const R& index, const typename R::batch_type& queries, std::size_t
         // the prepared scorer gives every hit its reported score
         const auto scorer = index.prepare(query(i));
         for (const auto& h : hits) REQUIRE(scorer(h.id) == Approx(h.score).epsilon(1e-5).margin(1e-5));
+        // copies and moves of a scorer whose original is gone score alike (a scorer may point into its own query)
+        using Scorer = std::remove_cvref_t<decltype(scorer)>;
+        if constexpr (std::is_copy_constructible_v<Scorer>) {
+            std::vector<Scorer> kept;
+            {
+                Scorer original = index.prepare(query(i));
+                kept.push_back(original);
+                kept.push_back(std::move(original));
+            }
+            kept.reserve(kept.capacity() + 8);  // the vector moves them again
+            for (const auto& s : kept)
+                for (const auto& h : hits) REQUIRE(s(h.id) == scorer(h.id));
+        }
     }
     // filtered: every hit accepted; exact (or exact-scan plan) equals the filtered brute force
     for (double fraction : sparsedense::testing::filter_selectivities()) {
@@ -117,4 +131,18 @@ TEST_CASE("retriever shape: the dense indexes (flat, IVF-PQ, HNSW) through one g
     ip.threads = 1;
     exercise(IvfPqIndex<>::build(base_view, Metric::inner_product, ip), queries, nq, false, brute);
     exercise(HnswIndex::build(base_view, Metric::inner_product, {.M = 8, .ef_construction = 64, .threads = 1}), queries, nq, false, brute);
+    // quantized payloads, whose prepared queries carry integer codes: the flat int8 index is exact on its own rows
+    const FlatIndex flat8 = FlatIndex::build(base_view, Metric::l2, FlatIndexBuildParams{VectorEncoding::int8_per_dimension});
+    auto brute8 = [&](std::size_t i, std::size_t k, const IdFilter& filter) {
+        return sparsedense::testing::filtered_top_k(flat8.search(queries.row(i), n), filter, k);
+    };
+    exercise(flat8, queries, nq, false, brute8);
+    // the int4 HNSW without a copy scores from its int4 rows, as a flat int4 index over the same batch does
+    const FlatIndex flat4 = FlatIndex::build(base_view, Metric::l2, FlatIndexBuildParams{VectorEncoding::int4_per_dimension});
+    auto brute4 = [&](std::size_t i, std::size_t k, const IdFilter& filter) {
+        return sparsedense::testing::filtered_top_k(flat4.search(queries.row(i), n), filter, k);
+    };
+    exercise(HnswIndex::build(base_view, Metric::l2,
+                              {.M = 8, .ef_construction = 64, .storage = VectorEncoding::int4_per_dimension, .keep_f32 = false, .threads = 1}),
+             queries, nq, false, brute4);
 }

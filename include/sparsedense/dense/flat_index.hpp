@@ -116,14 +116,15 @@ public:
         Scratch& s = scratch();
         const float* q = prepare_query(query, s.query);
         const float qn = metric_ == Metric::l2 && store_.is_quantized() ? simd::dot(q, q, dim_) : 0.0f;
+        store_.prepare(q, qn, s.prepared);
         s.top.reset(std::min(k, std::max<std::size_t>(size(), 1)));
         if (use_exact_scan(filter, size(), params.exact_scan_fraction)) {
             filter.for_each_accepted(size(), [&](std::uint64_t id) {
-                const float sc = row_score(q, qn, static_cast<std::uint32_t>(id));
+                const float sc = row_score(s.prepared, static_cast<std::uint32_t>(id));
                 if (s.top.would_enter(sc)) s.top.push(static_cast<std::uint32_t>(id), sc);
             });
         } else {
-            filter.visit([&](auto accept) { scan(q, qn, accept, s); });
+            filter.visit([&](auto accept) { scan(s.prepared, accept, s); });
         }
         const auto best = s.top.finalize();
         out.assign(best.begin(), best.end());
@@ -214,6 +215,7 @@ private:
 
     struct Scratch {
         std::vector<float> query;
+        VectorStore::PreparedQuery prepared;  // the query as the store scores it (int8/int4 codes made once)
         std::vector<float> scores = std::vector<float>(kChunk);
         TopKCollector<> top{1};
     };
@@ -233,23 +235,27 @@ private:
             raise(ErrorKind::invalid_argument, "FlatIndex: exact_scan_fraction = ", p.exact_scan_fraction, " must be in [0, 1]");
     }
 
-    /// Score of one row computed as the scan computes it: the aligned group of 4 rows holding `id` goes through the
-    /// same kernel, so the value is bit-identical to search()'s.
-    [[nodiscard]] float row_score(const float* q, float qn, std::uint32_t id) const noexcept {
+    /// Score of one row computed as the scan computes it, so the value is bit-identical to search()'s: float rows
+    /// through the same kernel in the aligned group of 4 rows holding `id`; quantized rows alone (integer sums).
+    [[nodiscard]] float row_score(const VectorStore::PreparedQuery& pq, std::uint32_t id) const noexcept {
         const bool l2 = metric_ == Metric::l2;
+        if (store_.is_quantized()) {
+            const float d = store_.score(pq, id, l2);
+            return l2 ? -d : d;
+        }
         const std::size_t first = id & ~std::size_t{3}, count = std::min<std::size_t>(4, size() - first);
         float d[4];
-        store_.many(q, first, count, l2, qn, d, scan_hint());
+        store_.many(pq, first, count, l2, d, scan_hint());
         return l2 ? -d[id - first] : d[id - first];
     }
 
     /// The single-query scan over every row; `accept` is tested only for rows whose score would enter the top-k.
     template <class Accept>
-    void scan(const float* q, float qn, const Accept& accept, Scratch& s) const {
+    void scan(const VectorStore::PreparedQuery& pq, const Accept& accept, Scratch& s) const {
         const bool l2 = metric_ == Metric::l2;
         for (std::size_t first = 0; first < size(); first += kChunk) {
             const std::size_t count = std::min(kChunk, size() - first);
-            store_.many(q, first, count, l2, qn, s.scores.data(), scan_hint());
+            store_.many(pq, first, count, l2, s.scores.data(), scan_hint());
             push_scores(s.top, s.scores.data(), count, first, l2, accept);
         }
     }
@@ -361,7 +367,8 @@ private:
                 continue;
             }
             TopKCollector<> best(std::min(k, std::max<std::size_t>(size(), 1)));
-            for (const auto& c : tops[i].unordered()) best.push(c.id, row_score(qbuf.row(i).data(), 0.0f, c.id));
+            const auto pq = store_.prepare(qbuf.row(i).data());
+            for (const auto& c : tops[i].unordered()) best.push(c.id, row_score(pq, c.id));
             out[i] = best.sorted();
         }
     }
@@ -379,18 +386,32 @@ public:
         validate_dimension(index.dim_, query.size(), "FlatIndex::prepare: query");
         validate_finite(query, -1, "query");
         if (index.metric_ == Metric::cosine) detail::normalize_in_place(std::span<float>(query_));
-        if (index.metric_ == Metric::l2 && index.store_.is_quantized()) norm2_ = simd::dot(query_.data(), query_.data(), query_.size());
+        const float norm2 = index.metric_ == Metric::l2 && index.store_.is_quantized() ? simd::dot(query_.data(), query_.data(), query_.size()) : 0.0f;
+        index.store_.prepare(query_.data(), norm2, prepared_);  // once: int8/int4 codes are not re-made per id
+    }
+    // prepared_.q points into query_: copies and moves point it at their own query
+    PreparedQuery(const PreparedQuery& other) : index_(other.index_), query_(other.query_), prepared_(other.prepared_) { prepared_.q = query_.data(); }
+    PreparedQuery(PreparedQuery&& other) noexcept : index_(other.index_), query_(std::move(other.query_)), prepared_(std::move(other.prepared_)) {
+        prepared_.q = query_.data();
+    }
+    PreparedQuery& operator=(const PreparedQuery& other) { return *this = PreparedQuery(other); }
+    PreparedQuery& operator=(PreparedQuery&& other) noexcept {
+        index_ = other.index_;
+        query_ = std::move(other.query_);
+        prepared_ = std::move(other.prepared_);
+        prepared_.q = query_.data();
+        return *this;
     }
     /// Exact score of row `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {
         validate_id(id, index_->size(), "FlatIndex: document id");
-        return index_->row_score(query_.data(), norm2_, id);
+        return index_->row_score(prepared_, id);
     }
 
 private:
     const FlatIndex* index_;
     std::vector<float> query_;
-    float norm2_ = 0.0f;
+    VectorStore::PreparedQuery prepared_;
 };
 
 inline FlatIndex::PreparedQuery FlatIndex::prepare(std::span<const float> query) const { return PreparedQuery(*this, query); }

@@ -201,6 +201,7 @@ private:
         detail::PayloadDistance dist;
         std::vector<float> query;
         std::vector<SearchResult<>> hits;
+        VectorStore::PreparedQuery prepared;  // the query as exact_rows() scores it (int8/int4 codes made once)
         TopKCollector<> top{1};
     };
     static Scratch& scratch() {
@@ -253,10 +254,12 @@ private:
         return buffer.data();
     }
 
-    /// Exact score of `id`: from the f32 copy when kept, else from the payload (as a FlatIndex over it would).
-    [[nodiscard]] float exact_score(const float* q, float q_norm2, std::uint32_t id) const noexcept {
-        const VectorStore& s = exact_.size() ? exact_ : store_;
-        return l2() ? -s.l2_squared(q, id, q_norm2) : s.dot(q, id);
+    /// The rows exact scores come from: the exact copy when kept, else the payload (as a FlatIndex over it would).
+    [[nodiscard]] const VectorStore& exact_rows() const noexcept { return exact_.size() ? exact_ : store_; }
+    /// Exact score of `id` for a query prepared by exact_rows().prepare().
+    [[nodiscard]] float exact_score(const VectorStore::PreparedQuery& pq, std::uint32_t id) const noexcept {
+        const float d = exact_rows().score(pq, id, l2());
+        return l2() ? -d : d;
     }
     /// Level of node `id`: floor(-ln(u) / ln(M)) with u from a hash of (seed, id), so it does not depend on the
     /// order or the thread that inserts the node.
@@ -352,12 +355,13 @@ inline void HnswIndex::finish(const float* q, std::size_t k, const HnswIndexSear
     const float qn = l2() && exact_.size() == 0 ? simd::dot(q, q, dim_) : 0.0f;
     const std::size_t n = std::min(r.size(), std::max(k, p.rerank));
     s.hits.clear();
-    const VectorStore& rows = exact_.size() ? exact_ : store_;
+    const VectorStore& rows = exact_rows();
+    rows.prepare(q, qn, s.prepared);
     constexpr std::size_t kAhead = 2;  // rows prefetched ahead of the one re-scored (random rows of up to 3 KB)
     for (std::size_t i = 0; i < std::min(n, kAhead); ++i) rows.prefetch(r[i].id);
     for (std::size_t i = 0; i < n; ++i) {
         if (i + kAhead < n) rows.prefetch(r[i + kAhead].id);
-        s.hits.push_back({r[i].id, exact_score(q, qn, r[i].id)});
+        s.hits.push_back({r[i].id, exact_score(s.prepared, r[i].id)});
     }
     const std::size_t keep = std::min(k, n);
     std::partial_sort(s.hits.begin(), s.hits.begin() + static_cast<std::ptrdiff_t>(keep), s.hits.end(), RanksBefore{});
@@ -367,11 +371,12 @@ inline void HnswIndex::finish(const float* q, std::size_t k, const HnswIndexSear
 /// The plan for selective filters: every accepted live id scored exactly (the exact filtered top-k).
 inline void HnswIndex::exact_scan(const float* q, std::size_t k, const IdFilter& filter, Scratch& s, SearchResults<>& out) const {
     const float qn = l2() ? simd::dot(q, q, dim_) : 0.0f;
+    exact_rows().prepare(q, qn, s.prepared);
     s.top.reset(std::min(k, std::max<std::size_t>(size(), 1)));
     filter.for_each_accepted(size(), [&](std::uint64_t id64) {
         const auto id = static_cast<std::uint32_t>(id64);
         if (is_deleted(id)) return;
-        const float sc = exact_score(q, qn, id);
+        const float sc = exact_score(s.prepared, id);
         if (s.top.would_enter(sc)) s.top.push(id, sc);
     });
     const auto best = s.top.finalize();
@@ -551,19 +556,34 @@ public:
         validate_dimension(index.dim_, query.size(), "HnswIndex::prepare: query");
         validate_finite(query, -1, "query");
         if (index.metric_ == Metric::cosine) detail::normalize_in_place(std::span<float>(query_));
-        if (index.metric_ == Metric::l2) norm2_ = simd::dot(query_.data(), query_.data(), query_.size());
+        const float norm2 = index.metric_ == Metric::l2 ? simd::dot(query_.data(), query_.data(), query_.size()) : 0.0f;
+        const SharedHold hold(index.mutex_);
+        index.exact_rows().prepare(query_.data(), norm2, prepared_);  // once: int8/int4 codes are not re-made per id
+    }
+    // prepared_.q points into query_: copies and moves point it at their own query
+    PreparedQuery(const PreparedQuery& other) : index_(other.index_), query_(other.query_), prepared_(other.prepared_) { prepared_.q = query_.data(); }
+    PreparedQuery(PreparedQuery&& other) noexcept : index_(other.index_), query_(std::move(other.query_)), prepared_(std::move(other.prepared_)) {
+        prepared_.q = query_.data();
+    }
+    PreparedQuery& operator=(const PreparedQuery& other) { return *this = PreparedQuery(other); }
+    PreparedQuery& operator=(PreparedQuery&& other) noexcept {
+        index_ = other.index_;
+        query_ = std::move(other.query_);
+        prepared_ = std::move(other.prepared_);
+        prepared_.q = query_.data();
+        return *this;
     }
     /// Exact score of node `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {
         const SharedHold hold(index_->mutex_);
         validate_id(id, index_->size(), "HnswIndex: document id");
-        return index_->exact_score(query_.data(), norm2_, id);
+        return index_->exact_score(prepared_, id);  // a query prepared for other rows is prepared anew (VectorStore::fits)
     }
 
 private:
     const HnswIndex* index_;
     std::vector<float> query_;
-    float norm2_ = 0.0f;
+    VectorStore::PreparedQuery prepared_;
 };
 
 inline HnswIndex::PreparedQuery HnswIndex::prepare(std::span<const float> query) const { return PreparedQuery(*this, query); }

@@ -102,14 +102,26 @@ public:
             std::uint32_t internal = 0;
             if (!index_->find_internal(id, internal))
                 raise(ErrorKind::out_of_range, "IvfPqIndex: unknown id ", static_cast<unsigned long long>(id));
-            return index_->score_internal(q_.data(), q_norm2_, internal, code_, decoded_);
+            return index_->score_internal(sq_, internal, code_, decoded_);
+        }
+        PreparedQuery() = default;
+        // sq_.q points into q_: copies and moves point it at their own query
+        PreparedQuery(const PreparedQuery& o) : index_(o.index_), q_(o.q_), sq_(o.sq_) { sq_.q = q_.data(); }
+        PreparedQuery(PreparedQuery&& o) noexcept : index_(o.index_), q_(std::move(o.q_)), sq_(std::move(o.sq_)) { sq_.q = q_.data(); }
+        PreparedQuery& operator=(const PreparedQuery& o) { return *this = PreparedQuery(o); }
+        PreparedQuery& operator=(PreparedQuery&& o) noexcept {
+            index_ = o.index_;
+            q_ = std::move(o.q_);
+            sq_ = std::move(o.sq_);
+            sq_.q = q_.data();
+            return *this;
         }
 
     private:
         friend class IvfPqIndex;
         const IvfPqIndex* index_ = nullptr;
         std::vector<float> q_;
-        float q_norm2_ = 0.0f;
+        VectorStore::PreparedQuery sq_;  // q_ as the kept vectors score it (int8/int4 codes made once), |q|^2
         mutable std::vector<std::uint8_t> code_;
         mutable std::vector<float> decoded_;
     };
@@ -262,7 +274,7 @@ public:
         Scratch& s = scratch();
         const float* q = prepare_query(query.data(), s);
         p.q_.assign(q, q + dim_);
-        p.q_norm2_ = simd::dot(q, q, dim_);
+        store_.prepare(p.q_.data(), simd::dot(q, q, dim_), p.sq_);
         return p;
     }
 
@@ -331,6 +343,7 @@ private:
         TopKCollector<std::uint32_t, float> final_top{1};
         std::vector<std::uint8_t> code;
         std::vector<float> decoded;
+        VectorStore::PreparedQuery prepared;  // the query as the kept vectors score it
     };
     static Scratch& scratch() {
         static thread_local Scratch s;
@@ -448,10 +461,12 @@ private:
     }
 
     /// The score search() ranks with: exact from the kept vectors, or the decoded code (centroid + residual).
-    float score_internal(const float* q, float q_norm2, std::uint32_t internal, std::vector<std::uint8_t>& code,
+    /// `pq`: the query prepared by store_.prepare() (its q and |q|^2 serve the decoded path too).
+    float score_internal(const VectorStore::PreparedQuery& pq, std::uint32_t internal, std::vector<std::uint8_t>& code,
                          std::vector<float>& decoded) const {
         const bool l2 = metric_ == Metric::l2;
-        if (params_.keep_vectors) return l2 ? -store_.l2_squared(q, internal, q_norm2) : store_.dot(q, internal);
+        const float* q = pq.q;
+        if (params_.keep_vectors) return l2 ? -store_.score(pq, internal, true) : store_.score(pq, internal, false);
         code.resize(params_.m);
         decoded.resize(dim_);
         lists_.code_of(internal, code.data());
@@ -496,7 +511,8 @@ private:
     void exact_scan(const float* q, std::size_t k, const IdFilter& filter, const Filter& f, Scratch& s) const {
         s.final_top.reset(k);
         const float qn = metric_ == Metric::l2 ? simd::dot(q, q, dim_) : 0.0f;
-        auto offer = [&](std::uint32_t internal) { s.final_top.push(internal, score_internal(q, qn, internal, s.code, s.decoded)); };
+        store_.prepare(q, qn, s.prepared);
+        auto offer = [&](std::uint32_t internal) { s.final_top.push(internal, score_internal(s.prepared, internal, s.code, s.decoded)); };
         const std::size_t n = lists_.entries();
         if (!explicit_ids_) {
             filter.for_each_accepted(n, [&](std::uint64_t id) {
@@ -534,12 +550,13 @@ private:
         if (params_.keep_vectors && sp.refine_factor > 0) {
             const bool l2 = metric_ == Metric::l2;
             const float qn = l2 && store_.is_quantized() ? simd::dot(q, q, dim_) : 0.0f;
+            store_.prepare(q, qn, s.prepared);
             constexpr std::size_t kAhead = 12;  // random reads: keep several vectors in flight
             for (std::size_t i = 0; i < std::min(kAhead, cands.size()); ++i) store_.prefetch(cands[i].id);
             for (std::size_t i = 0; i < cands.size(); ++i) {
                 if (i + kAhead < cands.size()) store_.prefetch(cands[i + kAhead].id);
                 const std::uint32_t internal = cands[i].id;
-                s.final_top.push(internal, l2 ? -store_.l2_squared(q, internal, qn) : store_.dot(q, internal));
+                s.final_top.push(internal, l2 ? -store_.score(s.prepared, internal, true) : store_.score(s.prepared, internal, false));
             }
         } else if (params_.nbits == 4) {
             // re-score the quantized-LUT candidates with float LUTs (code found through the id-to-position map)

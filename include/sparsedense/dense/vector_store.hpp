@@ -120,44 +120,84 @@ public:
         size_ += rows.rows;
     }
 
-    /// Inner product of the query with row i.
-    [[nodiscard]] float dot(const float* q, std::size_t i) const noexcept {
+    /// A query made ready for scoring rows of this store, by id or by range: for int8 and int4 stores its integer
+    /// codes and scale are computed once by prepare() (the raw-query dot(), l2_squared() and many() redo that on every
+    /// call, O(dimension) each); for float encodings it only points at the query. The query must outlive it.
+    struct PreparedQuery {
+        const float* q = nullptr;
+        float q_norm2 = 0.0f;               ///< |q|^2: the L2 scores of quantized stores use it
+        /// Codes made for this encoding with its fitted scales. A query prepared before a per-dimension store had
+        /// rows (no scales yet) or for another store is not: score() and many() then prepare it anew per call.
+        bool has_codes = false;
+        VectorEncoding encoding = VectorEncoding::f32;
+        std::vector<std::int16_t> codes16;  ///< int8 stores: q (x per-dimension scales) ~ scale * codes16
+        std::vector<std::int8_t> codes8;    ///< int4 stores: q x scales ~ scale * codes8 (nibble layout)
+        double scale = 1.0, offset_dot = 0.0;
+    };
+    /// Prepares `q` (|q|^2 = q_norm2, needed for L2 on quantized stores) into `out`, reusing its memory.
+    void prepare(const float* q, float q_norm2, PreparedQuery& out) const {
+        out.q = q;
+        out.q_norm2 = q_norm2;
+        out.encoding = encoding_;
+        const bool per_dimension = encoding_ == VectorEncoding::int8_per_dimension || encoding_ == VectorEncoding::int4_per_dimension;
+        out.has_codes = is_quantized() && !(per_dimension && dim_scale_.empty());
+        if (!out.has_codes) return;
+        if (is_int8()) prepare_i8(q, out);
+        else {
+            const Int4Query fq = quantize_int4_query(q, out.codes8);
+            out.scale = fq.scale;
+            out.offset_dot = fq.offset_dot;
+        }
+    }
+    [[nodiscard]] PreparedQuery prepare(const float* q, float q_norm2 = 0.0f) const {
+        PreparedQuery p;
+        prepare(q, q_norm2, p);
+        return p;
+    }
+    /// Inner product (l2 = false) or squared Euclidean distance of a prepared query with row i; bit for bit what
+    /// many() gives for that row.
+    [[nodiscard]] float score(const PreparedQuery& pq, std::size_t i, bool l2) const noexcept {
         switch (encoding_) {
-            case VectorEncoding::f32: return simd::dot(q, f32_row(i), dim_);
-            case VectorEncoding::f16: return simd::dot(q, typed_row<float16>(i), dim_);
-            case VectorEncoding::bf16: return simd::dot(q, typed_row<bfloat16>(i), dim_);
+            case VectorEncoding::f32: return l2 ? simd::l2_squared(pq.q, f32_row(i), dim_) : simd::dot(pq.q, f32_row(i), dim_);
+            case VectorEncoding::f16:
+                return l2 ? simd::l2_squared(pq.q, typed_row<float16>(i), dim_) : simd::dot(pq.q, typed_row<float16>(i), dim_);
+            case VectorEncoding::bf16:
+                return l2 ? simd::l2_squared(pq.q, typed_row<bfloat16>(i), dim_) : simd::dot(pq.q, typed_row<bfloat16>(i), dim_);
             default: {
                 float d = 0.0f;
-                many(q, i, 1, false, 0.0f, &d);
+                many(pq, i, 1, l2, &d);
                 return d;
             }
         }
     }
-    /// Squared Euclidean distance of the query to row i (q_norm2 = |q|^2, used by the int8 encodings only).
-    [[nodiscard]] float l2_squared(const float* q, std::size_t i, float q_norm2) const noexcept {
-        switch (encoding_) {
-            case VectorEncoding::f32: return simd::l2_squared(q, f32_row(i), dim_);
-            case VectorEncoding::f16: return simd::l2_squared(q, typed_row<float16>(i), dim_);
-            case VectorEncoding::bf16: return simd::l2_squared(q, typed_row<bfloat16>(i), dim_);
-            default: {
-                float d = 0.0f;
-                many(q, i, 1, true, q_norm2, &d);
-                return d;
-            }
-        }
+    /// Whether a prepared query's codes serve this store (always, for float encodings).
+    [[nodiscard]] bool fits(const PreparedQuery& pq) const noexcept {
+        return !is_quantized() || (pq.has_codes && pq.encoding == encoding_ && (is_int8() ? pq.codes16.size() == dim_ : pq.codes8.size() == 2 * row_bytes()));
     }
+    /// out[r] = dot (or squared L2) of a prepared query with rows [first, first + count); `hint` as below.
+    void many(const PreparedQuery& pq, std::size_t first, std::size_t count, bool l2, float* out,
+              simd::ScanHint hint = simd::ScanHint::automatic) const noexcept {
+        switch (encoding_) {
+            case VectorEncoding::f32: return many_typed<float>(pq.q, first, count, l2, out, hint);
+            case VectorEncoding::f16: return many_typed<float16>(pq.q, first, count, l2, out, hint);
+            case VectorEncoding::bf16: return many_typed<bfloat16>(pq.q, first, count, l2, out, hint);
+            default: break;
+        }
+        const PreparedQuery& use = fits(pq) ? pq : raw_query(pq.q, pq.q_norm2);
+        if (encoding_ == VectorEncoding::int4_per_dimension) many_i4(use, first, count, l2, out);
+        else many_i8(use, first, count, l2, out);
+    }
+
+    /// Inner product of the query with row i (a quantized store prepares the query on every call: see PreparedQuery).
+    [[nodiscard]] float dot(const float* q, std::size_t i) const noexcept { return score(raw_query(q, 0.0f), i, false); }
+    /// Squared Euclidean distance of the query to row i (q_norm2 = |q|^2, used by the quantized encodings only).
+    [[nodiscard]] float l2_squared(const float* q, std::size_t i, float q_norm2) const noexcept { return score(raw_query(q, q_norm2), i, true); }
     /// out[r] = dot (or squared L2) of the query with rows [first, first + count).
     /// `hint` chooses interleaved (in-cache) or sequential (out-of-cache) row order; see simd::ScanHint.
     /// Sequential order streams the rows with the prefetching kernels (simd::stream_dot_rows); int8 rows always do.
     void many(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out,
               simd::ScanHint hint = simd::ScanHint::automatic) const noexcept {
-        switch (encoding_) {
-            case VectorEncoding::f32: return many_typed<float>(q, first, count, l2, out, hint);
-            case VectorEncoding::f16: return many_typed<float16>(q, first, count, l2, out, hint);
-            case VectorEncoding::bf16: return many_typed<bfloat16>(q, first, count, l2, out, hint);
-            case VectorEncoding::int4_per_dimension: return many_i4(q, first, count, l2, q_norm2, out);
-            default: return many_i8(q, first, count, l2, q_norm2, out);
-        }
+        many(raw_query(q, q_norm2), first, count, l2, out, hint);
     }
 
     /// Decodes row i into out[dimension].
@@ -384,13 +424,19 @@ private:
             simd::dot_many(q, rows, count, dim_, dim_, out, simd::ScanHint::interleaved);
         }
     }
-    /// int8 rows: the query (times the per-dimension scales) is rounded once per call to int16 codes with one scale
+    /// The raw-query calls' prepared query: a view for float encodings; for quantized ones a per-thread one, prepared
+    /// anew (it allocates only while its buffers grow).
+    const PreparedQuery& raw_query(const float* q, float q_norm2) const noexcept {
+        static thread_local PreparedQuery pq;
+        prepare(q, q_norm2, pq);
+        return pq;
+    }
+    /// int8 rows: the query (times the per-dimension scales) is rounded once (prepare) to int16 codes with one scale
     /// (q ~ sq * q16, sq = max|q| / 32767: relative error <= 2^-16 per value, far below the int8 rounding of the
     /// rows), the dot products are integer sums (simd::dot_i16_i8_rows), then x sq and the per-vector scale; L2 as
-    /// |q|^2 - 2 q.x + |x|^2. Every int8 score goes through here (dot(), l2_squared() and many() agree bit for bit).
-    void many_i8(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out) const noexcept {
-        static thread_local std::vector<std::int16_t> q16;
-        q16.resize(dim_);
+    /// |q|^2 - 2 q.x + |x|^2. Every int8 score goes through here (score() and many() agree bit for bit).
+    void prepare_i8(const float* q, PreparedQuery& out) const {
+        out.codes16.resize(dim_);
         const float* dscale = encoding_ == VectorEncoding::int8_per_dimension ? dim_scale_.data() : nullptr;
         // in double: a finite float query times a loaded scale (<= 1e15) can overflow float, and inf / inf is a NaN
         // that no int16 represents
@@ -399,25 +445,26 @@ private:
         for (std::size_t j = 0; j < dim_; ++j) qmax = std::max(qmax, std::fabs(scaled(j)));
         const double sq = qmax > 0.0 ? qmax / 32767.0 : 1.0;
         for (std::size_t j = 0; j < dim_; ++j)
-            q16[j] = static_cast<std::int16_t>(std::clamp(std::nearbyint(scaled(j) / sq), -32767.0, 32767.0));
-        simd::dot_i16_i8_rows(q16.data(), typed_row<std::int8_t>(first), count, dim_, out);
+            out.codes16[j] = static_cast<std::int16_t>(std::clamp(std::nearbyint(scaled(j) / sq), -32767.0, 32767.0));
+        out.scale = sq;
+    }
+    void many_i8(const PreparedQuery& pq, std::size_t first, std::size_t count, bool l2, float* out) const noexcept {
+        simd::dot_i16_i8_rows(pq.codes16.data(), typed_row<std::int8_t>(first), count, dim_, out);
         for (std::size_t r = 0; r < count; ++r) {
-            const double dd = encoding_ == VectorEncoding::int8_per_vector ? out[r] * sq * row_scale_[first + r] : out[r] * sq;
+            const double dd = encoding_ == VectorEncoding::int8_per_vector ? out[r] * pq.scale * row_scale_[first + r] : out[r] * pq.scale;
             const float d = static_cast<float>(std::clamp(dd, -3.0e38, 3.0e38));  // in float range (the conversion is defined)
-            out[r] = l2 ? std::max(0.0f, q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
+            out[r] = l2 ? std::max(0.0f, pq.q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
         }
     }
 
     /// int4 rows: <q, x> = <q, o> + <q * s, c>; q * s is rounded to int8 codes with one scale (in double, as for
-    /// int8) and the code sums are integer (simd::dot_u4_i8). dot(), l2_squared() and many() all come here.
-    void many_i4(const float* q, std::size_t first, std::size_t count, bool l2, float q_norm2, float* out) const noexcept {
-        static thread_local std::vector<std::int8_t> wq;
+    /// int8: quantize_int4_query, via prepare) and the code sums are integer (simd::dot_u4_i8).
+    void many_i4(const PreparedQuery& pq, std::size_t first, std::size_t count, bool l2, float* out) const noexcept {
         const std::size_t half = row_bytes();
-        const Int4Query fq = quantize_int4_query(q, wq);
         for (std::size_t r = 0; r < count; ++r) {
-            const double ip = fq.offset_dot + fq.scale * simd::dot_u4_i8(bytes_.data() + (first + r) * half, wq.data(), half);
+            const double ip = pq.offset_dot + pq.scale * simd::dot_u4_i8(bytes_.data() + (first + r) * half, pq.codes8.data(), half);
             const float d = static_cast<float>(std::clamp(ip, -3.0e38, 3.0e38));
-            out[r] = l2 ? std::max(0.0f, q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
+            out[r] = l2 ? std::max(0.0f, pq.q_norm2 - 2.0f * d + row_norm2_[first + r]) : d;
         }
     }
     /// int4: per dimension, the 0.1% and 99.9% quantiles of the first batch bound the 16 levels (a constant
