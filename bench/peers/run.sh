@@ -108,7 +108,9 @@ run_sparse() {  # NAME CORPUS QUERIES GT
     mkdir -p "$dir"
     TIMINGS=$dir/timings.txt
     : > "$TIMINGS"
-    local ours_sweep=(--lambda 200,300 --query-cut 5,6,7,8,10,12 --heap-factor 1,0.9,0.8,0.7,0.6 --exact-algorithms taat,maxscore)
+    # lambda 200 (best at 0.90-0.95) and 280 = default_lambda(46k) (best at 0.99), query_mass 0.5 for the long cuts
+    local ours_sweep=(--lambda 200,280 --query-cut 5,6,8,10,12,16 --query-mass 1,0.5 --heap-factor 1,0.9,0.8,0.7,0.6
+                      --exact-algorithms taat,maxscore)
     ((QUICK)) && ours_sweep=(--query-cut 5,8,10 --heap-factor 0.9,0.7 --exact-algorithms taat)  # default lambda 1.3 sqrt(n)
     local csvs=("$dir/ours.csv") expect=sparsedense
     stage "[$name] ours: sparse_bench" "$dir/ours.log" bash -c '"$@" > "'"$dir/ours.csv"'"' _ "$SPARSE_BENCH" \

@@ -153,5 +153,13 @@ TEST_CASE("prepared store query: every encoding scores as the raw-query calls do
         other.append({rows.data(), n, d});
         CHECK_FALSE(other.fits(pq));
         CHECK(other.score(pq, 5, false) == other.dot(q.data(), 5));
+        // nor on a store of the same encoding fitted on other rows (other per-dimension scales)
+        auto shifted = rows;
+        for (float& x : shifted) x = 3.0f * x + 0.5f;
+        VectorStore twin(d, enc);
+        twin.append({shifted.data(), n, d});
+        const bool per_dimension = enc == VectorEncoding::int8_per_dimension || enc == VectorEncoding::int4_per_dimension;
+        CHECK(twin.fits(pq) == !per_dimension);
+        for (std::size_t i = 0; i < n; i += 7) REQUIRE(twin.score(pq, i, true) == twin.l2_squared(q.data(), i, qn));
     }
 }

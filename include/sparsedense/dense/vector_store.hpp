@@ -126,10 +126,12 @@ public:
     struct PreparedQuery {
         const float* q = nullptr;
         float q_norm2 = 0.0f;               ///< |q|^2: the L2 scores of quantized stores use it
-        /// Codes made for this encoding with its fitted scales. A query prepared before a per-dimension store had
-        /// rows (no scales yet) or for another store is not: score() and many() then prepare it anew per call.
+        /// Codes made for this encoding with the store's fitted scales. A query prepared before a per-dimension
+        /// store had rows (no scales yet) or for another store does not fit: score() and many() then prepare it anew
+        /// per call (VectorStore::fits).
         bool has_codes = false;
         VectorEncoding encoding = VectorEncoding::f32;
+        const float* scales = nullptr;  ///< the per-dimension scales the codes were made with (identifies the store)
         std::vector<std::int16_t> codes16;  ///< int8 stores: q (x per-dimension scales) ~ scale * codes16
         std::vector<std::int8_t> codes8;    ///< int4 stores: q x scales ~ scale * codes8 (nibble layout)
         double scale = 1.0, offset_dot = 0.0;
@@ -139,6 +141,7 @@ public:
         out.q = q;
         out.q_norm2 = q_norm2;
         out.encoding = encoding_;
+        out.scales = dim_scale_.data();
         const bool per_dimension = encoding_ == VectorEncoding::int8_per_dimension || encoding_ == VectorEncoding::int4_per_dimension;
         out.has_codes = is_quantized() && !(per_dimension && dim_scale_.empty());
         if (!out.has_codes) return;
@@ -172,7 +175,8 @@ public:
     }
     /// Whether a prepared query's codes serve this store (always, for float encodings).
     [[nodiscard]] bool fits(const PreparedQuery& pq) const noexcept {
-        return !is_quantized() || (pq.has_codes && pq.encoding == encoding_ && (is_int8() ? pq.codes16.size() == dim_ : pq.codes8.size() == 2 * row_bytes()));
+        return !is_quantized() || (pq.has_codes && pq.encoding == encoding_ && pq.scales == dim_scale_.data() &&
+                                   (is_int8() ? pq.codes16.size() == dim_ : pq.codes8.size() == 2 * row_bytes()));
     }
     /// out[r] = dot (or squared L2) of a prepared query with rows [first, first + count); `hint` as below.
     void many(const PreparedQuery& pq, std::size_t first, std::size_t count, bool l2, float* out,
