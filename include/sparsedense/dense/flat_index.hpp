@@ -381,37 +381,23 @@ private:
 /// A query prepared for scoring many ids of one FlatIndex (it refers to the index, which must outlive it).
 class FlatIndex::PreparedQuery {
 public:
-    PreparedQuery(const FlatIndex& index, std::span<const float> query) : index_(&index), query_(query.begin(), query.end()) {
+    PreparedQuery(const FlatIndex& index, std::span<const float> query) : index_(&index), query_(query) {
         index.require_configured();
         validate_dimension(index.dim_, query.size(), "FlatIndex::prepare: query");
         validate_finite(query, -1, "query");
-        if (index.metric_ == Metric::cosine) detail::normalize_in_place(std::span<float>(query_));
-        const float norm2 = index.metric_ == Metric::l2 && index.store_.is_quantized() ? simd::dot(query_.data(), query_.data(), query_.size()) : 0.0f;
-        index.store_.prepare(query_.data(), norm2, prepared_);  // once: int8/int4 codes are not re-made per id
-    }
-    // prepared_.q points into query_: copies and moves point it at their own query
-    PreparedQuery(const PreparedQuery& other) : index_(other.index_), query_(other.query_), prepared_(other.prepared_) { prepared_.q = query_.data(); }
-    PreparedQuery(PreparedQuery&& other) noexcept : index_(other.index_), query_(std::move(other.query_)), prepared_(std::move(other.prepared_)) {
-        prepared_.q = query_.data();
-    }
-    PreparedQuery& operator=(const PreparedQuery& other) { return *this = PreparedQuery(other); }
-    PreparedQuery& operator=(PreparedQuery&& other) noexcept {
-        index_ = other.index_;
-        query_ = std::move(other.query_);
-        prepared_ = std::move(other.prepared_);
-        prepared_.q = query_.data();
-        return *this;
+        const auto q = query_.values();
+        if (index.metric_ == Metric::cosine) detail::normalize_in_place(q);
+        query_.prepare(index.store_, index.metric_ == Metric::l2 && index.store_.is_quantized() ? simd::dot(q.data(), q.data(), q.size()) : 0.0f);
     }
     /// Exact score of row `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {
         validate_id(id, index_->size(), "FlatIndex: document id");
-        return index_->row_score(prepared_, id);
+        return index_->row_score(query_.prepared(), id);
     }
 
 private:
     const FlatIndex* index_;
-    std::vector<float> query_;
-    VectorStore::PreparedQuery prepared_;
+    VectorStore::OwnedQuery query_;  // int8/int4 codes made once, not per id
 };
 
 inline FlatIndex::PreparedQuery FlatIndex::prepare(std::span<const float> query) const { return PreparedQuery(*this, query); }

@@ -551,39 +551,25 @@ inline HnswIndex HnswIndex::load(const std::string& path) {
 /// is the exact score search() reports for id (from the f32 copy when kept, else from the payload).
 class HnswIndex::PreparedQuery {
 public:
-    PreparedQuery(const HnswIndex& index, std::span<const float> query) : index_(&index), query_(query.begin(), query.end()) {
+    PreparedQuery(const HnswIndex& index, std::span<const float> query) : index_(&index), query_(query) {
         index.require_configured();
         validate_dimension(index.dim_, query.size(), "HnswIndex::prepare: query");
         validate_finite(query, -1, "query");
-        if (index.metric_ == Metric::cosine) detail::normalize_in_place(std::span<float>(query_));
-        const float norm2 = index.metric_ == Metric::l2 ? simd::dot(query_.data(), query_.data(), query_.size()) : 0.0f;
+        const auto q = query_.values();
+        if (index.metric_ == Metric::cosine) detail::normalize_in_place(q);
         const SharedHold hold(index.mutex_);
-        index.exact_rows().prepare(query_.data(), norm2, prepared_);  // once: int8/int4 codes are not re-made per id
-    }
-    // prepared_.q points into query_: copies and moves point it at their own query
-    PreparedQuery(const PreparedQuery& other) : index_(other.index_), query_(other.query_), prepared_(other.prepared_) { prepared_.q = query_.data(); }
-    PreparedQuery(PreparedQuery&& other) noexcept : index_(other.index_), query_(std::move(other.query_)), prepared_(std::move(other.prepared_)) {
-        prepared_.q = query_.data();
-    }
-    PreparedQuery& operator=(const PreparedQuery& other) { return *this = PreparedQuery(other); }
-    PreparedQuery& operator=(PreparedQuery&& other) noexcept {
-        index_ = other.index_;
-        query_ = std::move(other.query_);
-        prepared_ = std::move(other.prepared_);
-        prepared_.q = query_.data();
-        return *this;
+        query_.prepare(index.exact_rows(), index.metric_ == Metric::l2 ? simd::dot(q.data(), q.data(), q.size()) : 0.0f);
     }
     /// Exact score of node `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {
         const SharedHold hold(index_->mutex_);
         validate_id(id, index_->size(), "HnswIndex: document id");
-        return index_->exact_score(prepared_, id);  // a query prepared for other rows is prepared anew (VectorStore::fits)
+        return index_->exact_score(query_.prepared(), id);  // prepared for other rows: prepared anew (VectorStore::fits)
     }
 
 private:
     const HnswIndex* index_;
-    std::vector<float> query_;
-    VectorStore::PreparedQuery prepared_;
+    VectorStore::OwnedQuery query_;  // int8/int4 codes made once, not per id
 };
 
 inline HnswIndex::PreparedQuery HnswIndex::prepare(std::span<const float> query) const { return PreparedQuery(*this, query); }

@@ -102,26 +102,13 @@ public:
             std::uint32_t internal = 0;
             if (!index_->find_internal(id, internal))
                 raise(ErrorKind::out_of_range, "IvfPqIndex: unknown id ", static_cast<unsigned long long>(id));
-            return index_->score_internal(sq_, internal, code_, decoded_);
-        }
-        PreparedQuery() = default;
-        // sq_.q points into q_: copies and moves point it at their own query
-        PreparedQuery(const PreparedQuery& o) : index_(o.index_), q_(o.q_), sq_(o.sq_) { sq_.q = q_.data(); }
-        PreparedQuery(PreparedQuery&& o) noexcept : index_(o.index_), q_(std::move(o.q_)), sq_(std::move(o.sq_)) { sq_.q = q_.data(); }
-        PreparedQuery& operator=(const PreparedQuery& o) { return *this = PreparedQuery(o); }
-        PreparedQuery& operator=(PreparedQuery&& o) noexcept {
-            index_ = o.index_;
-            q_ = std::move(o.q_);
-            sq_ = std::move(o.sq_);
-            sq_.q = q_.data();
-            return *this;
+            return index_->score_internal(q_.prepared(), internal, code_, decoded_);
         }
 
     private:
         friend class IvfPqIndex;
         const IvfPqIndex* index_ = nullptr;
-        std::vector<float> q_;
-        VectorStore::PreparedQuery sq_;  // q_ as the kept vectors score it (int8/int4 codes made once), |q|^2
+        VectorStore::OwnedQuery q_;  // as the kept vectors score it (int8/int4 codes made once), with |q|^2
         mutable std::vector<std::uint8_t> code_;
         mutable std::vector<float> decoded_;
     };
@@ -273,8 +260,8 @@ public:
         p.index_ = this;
         Scratch& s = scratch();
         const float* q = prepare_query(query.data(), s);
-        p.q_.assign(q, q + dim_);
-        store_.prepare(p.q_.data(), simd::dot(q, q, dim_), p.sq_);
+        p.q_ = VectorStore::OwnedQuery({q, dim_});
+        p.q_.prepare(store_, simd::dot(q, q, dim_));
         return p;
     }
 

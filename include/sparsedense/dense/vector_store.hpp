@@ -136,6 +136,30 @@ public:
         std::vector<std::int8_t> codes8;    ///< int4 stores: q x scales ~ scale * codes8 (nibble layout)
         double scale = 1.0, offset_dot = 0.0;
     };
+    /// A query kept by value together with its PreparedQuery, which points into it: copies and moves point theirs at
+    /// their own values (the prepared scorers of the dense indexes hold one).
+    class OwnedQuery {
+    public:
+        OwnedQuery() = default;
+        explicit OwnedQuery(std::span<const float> values) : values_(values.begin(), values.end()) {}
+        OwnedQuery(const OwnedQuery& o) : values_(o.values_), prepared_(o.prepared_) { prepared_.q = values_.data(); }
+        OwnedQuery(OwnedQuery&& o) noexcept : values_(std::move(o.values_)), prepared_(std::move(o.prepared_)) { prepared_.q = values_.data(); }
+        OwnedQuery& operator=(const OwnedQuery& o) { return *this = OwnedQuery(o); }
+        OwnedQuery& operator=(OwnedQuery&& o) noexcept {
+            values_ = std::move(o.values_);
+            prepared_ = std::move(o.prepared_);
+            prepared_.q = values_.data();
+            return *this;
+        }
+        /// The values, to transform in place (normalize, rotate) before prepare().
+        [[nodiscard]] std::span<float> values() noexcept { return values_; }
+        void prepare(const VectorStore& store, float q_norm2) { store.prepare(values_.data(), q_norm2, prepared_); }
+        [[nodiscard]] const PreparedQuery& prepared() const noexcept { return prepared_; }
+
+    private:
+        std::vector<float> values_;
+        PreparedQuery prepared_;
+    };
     /// Prepares `q` (|q|^2 = q_norm2, needed for L2 on quantized stores) into `out`, reusing its memory.
     void prepare(const float* q, float q_norm2, PreparedQuery& out) const {
         out.q = q;
