@@ -110,15 +110,15 @@ TEST_CASE("prepared store query: every encoding scores as the raw-query calls do
     const std::size_t d = 37, n = 90;
     const auto rows = sparsedense::testing::uniform_vector(n * d, 71, -1.0f, 1.5f);
     const auto q = sparsedense::testing::uniform_vector(d, 72, -2.0f, 2.0f);
-    const float qn = static_cast<float>(dot(q.data(), q.data(), d));
+    const float qn = simd::dot(q.data(), q.data(), d);  // as prepare(q, l2 = true) computes it
     for (auto enc : {VectorEncoding::f32, VectorEncoding::f16, VectorEncoding::bf16, VectorEncoding::int8_per_vector,
                      VectorEncoding::int8_per_dimension, VectorEncoding::int4_per_dimension}) {
         CAPTURE(static_cast<int>(enc));
         VectorStore store(d, enc);
         // prepared before the store has rows (no fitted scales yet): must still score right once rows arrive
-        const auto early = store.prepare(q.data(), qn);
+        const auto early = store.prepare(q.data(), true);
         store.append({rows.data(), n, d});
-        const auto pq = store.prepare(q.data(), qn);
+        const auto pq = store.prepare(q.data(), true);
         CHECK(store.fits(pq));
         if (store.encoding() == VectorEncoding::int8_per_dimension || store.encoding() == VectorEncoding::int4_per_dimension)
             CHECK_FALSE(store.fits(early));

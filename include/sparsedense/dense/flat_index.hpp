@@ -115,8 +115,7 @@ public:
         check_params(params);
         Scratch& s = scratch();
         const float* q = prepare_query(query, s.query);
-        const float qn = metric_ == Metric::l2 && store_.is_quantized() ? simd::dot(q, q, dim_) : 0.0f;
-        store_.prepare(q, qn, s.prepared);
+        store_.prepare(q, metric_ == Metric::l2, s.prepared);
         s.top.reset(std::min(k, std::max<std::size_t>(size(), 1)));
         if (use_exact_scan(filter, size(), params.exact_scan_fraction)) {
             filter.for_each_accepted(size(), [&](std::uint64_t id) {
@@ -331,11 +330,10 @@ private:
         if (store_.is_quantized()) {  // no block kernel for int8 rows: score query by query (integer kernel)
             std::vector<float> scores(kChunk);
             for (std::size_t i = 0; i < nq; ++i) {
-                const float* q = qbuf.row(i).data();
-                const float qn = l2 ? simd::dot(q, q, dim_) : 0.0f;
+                const auto pq = store_.prepare(qbuf.row(i).data(), l2);  // codes made once per query, not per chunk
                 for (std::size_t first = 0; first < size(); first += kChunk) {
                     const std::size_t count = std::min(kChunk, size() - first);
-                    store_.many(q, first, count, l2, qn, scores.data());
+                    store_.many(pq, first, count, l2, scores.data());
                     push_scores(tops[i], scores.data(), count, first, l2);
                 }
             }
@@ -367,7 +365,7 @@ private:
                 continue;
             }
             TopKCollector<> best(std::min(k, std::max<std::size_t>(size(), 1)));
-            const auto pq = store_.prepare(qbuf.row(i).data());
+            const auto pq = store_.prepare(qbuf.row(i).data(), l2);
             for (const auto& c : tops[i].unordered()) best.push(c.id, row_score(pq, c.id));
             out[i] = best.sorted();
         }
@@ -387,7 +385,7 @@ public:
         validate_finite(query, -1, "query");
         const auto q = query_.values();
         if (index.metric_ == Metric::cosine) detail::normalize_in_place(q);
-        query_.prepare(index.store_, index.metric_ == Metric::l2 && index.store_.is_quantized() ? simd::dot(q.data(), q.data(), q.size()) : 0.0f);
+        query_.prepare(index.store_, index.metric_ == Metric::l2);
     }
     /// Exact score of row `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {

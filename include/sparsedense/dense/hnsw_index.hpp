@@ -352,11 +352,10 @@ inline void HnswIndex::finish(const float* q, std::size_t k, const HnswIndexSear
         for (std::size_t i = 0; i < n; ++i) out.push_back({r[i].id, -r[i].dist});
         return;
     }
-    const float qn = l2() && exact_.size() == 0 ? simd::dot(q, q, dim_) : 0.0f;
     const std::size_t n = std::min(r.size(), std::max(k, p.rerank));
     s.hits.clear();
     const VectorStore& rows = exact_rows();
-    rows.prepare(q, qn, s.prepared);
+    rows.prepare(q, l2(), s.prepared);
     constexpr std::size_t kAhead = 2;  // rows prefetched ahead of the one re-scored (random rows of up to 3 KB)
     for (std::size_t i = 0; i < std::min(n, kAhead); ++i) rows.prefetch(r[i].id);
     for (std::size_t i = 0; i < n; ++i) {
@@ -370,8 +369,7 @@ inline void HnswIndex::finish(const float* q, std::size_t k, const HnswIndexSear
 
 /// The plan for selective filters: every accepted live id scored exactly (the exact filtered top-k).
 inline void HnswIndex::exact_scan(const float* q, std::size_t k, const IdFilter& filter, Scratch& s, SearchResults<>& out) const {
-    const float qn = l2() ? simd::dot(q, q, dim_) : 0.0f;
-    exact_rows().prepare(q, qn, s.prepared);
+    exact_rows().prepare(q, l2(), s.prepared);
     s.top.reset(std::min(k, std::max<std::size_t>(size(), 1)));
     filter.for_each_accepted(size(), [&](std::uint64_t id64) {
         const auto id = static_cast<std::uint32_t>(id64);
@@ -558,7 +556,7 @@ public:
         const auto q = query_.values();
         if (index.metric_ == Metric::cosine) detail::normalize_in_place(q);
         const SharedHold hold(index.mutex_);
-        query_.prepare(index.exact_rows(), index.metric_ == Metric::l2 ? simd::dot(q.data(), q.data(), q.size()) : 0.0f);
+        query_.prepare(index.exact_rows(), index.metric_ == Metric::l2);
     }
     /// Exact score of node `id`; throws Error(out_of_range) for an id >= size().
     [[nodiscard]] float operator()(std::uint32_t id) const {

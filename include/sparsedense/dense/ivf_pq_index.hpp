@@ -261,7 +261,7 @@ public:
         Scratch& s = scratch();
         const float* q = prepare_query(query.data(), s);
         p.q_ = VectorStore::OwnedQuery({q, dim_});
-        p.q_.prepare(store_, simd::dot(q, q, dim_));
+        p.q_.prepare(store_, metric_ == Metric::l2);
         return p;
     }
 
@@ -448,7 +448,7 @@ private:
     }
 
     /// The score search() ranks with: exact from the kept vectors, or the decoded code (centroid + residual).
-    /// `pq`: the query prepared by store_.prepare() (its q and |q|^2 serve the decoded path too).
+    /// `pq`: the query prepared by store_.prepare() (its q serves the decoded path too).
     float score_internal(const VectorStore::PreparedQuery& pq, std::uint32_t internal, std::vector<std::uint8_t>& code,
                          std::vector<float>& decoded) const {
         const bool l2 = metric_ == Metric::l2;
@@ -497,8 +497,7 @@ private:
     template <class Filter>
     void exact_scan(const float* q, std::size_t k, const IdFilter& filter, const Filter& f, Scratch& s) const {
         s.final_top.reset(k);
-        const float qn = metric_ == Metric::l2 ? simd::dot(q, q, dim_) : 0.0f;
-        store_.prepare(q, qn, s.prepared);
+        store_.prepare(q, metric_ == Metric::l2, s.prepared);
         auto offer = [&](std::uint32_t internal) { s.final_top.push(internal, score_internal(s.prepared, internal, s.code, s.decoded)); };
         const std::size_t n = lists_.entries();
         if (!explicit_ids_) {
@@ -536,8 +535,7 @@ private:
         s.final_top.reset(k);
         if (params_.keep_vectors && sp.refine_factor > 0) {
             const bool l2 = metric_ == Metric::l2;
-            const float qn = l2 && store_.is_quantized() ? simd::dot(q, q, dim_) : 0.0f;
-            store_.prepare(q, qn, s.prepared);
+            store_.prepare(q, l2, s.prepared);
             constexpr std::size_t kAhead = 12;  // random reads: keep several vectors in flight
             for (std::size_t i = 0; i < std::min(kAhead, cands.size()); ++i) store_.prefetch(cands[i].id);
             for (std::size_t i = 0; i < cands.size(); ++i) {

@@ -153,32 +153,21 @@ public:
         }
         /// The values, to transform in place (normalize, rotate) before prepare().
         [[nodiscard]] std::span<float> values() noexcept { return values_; }
-        void prepare(const VectorStore& store, float q_norm2) { store.prepare(values_.data(), q_norm2, prepared_); }
+        void prepare(const VectorStore& store, bool l2) { store.prepare(values_.data(), l2, prepared_); }
         [[nodiscard]] const PreparedQuery& prepared() const noexcept { return prepared_; }
 
     private:
         std::vector<float> values_;
         PreparedQuery prepared_;
     };
-    /// Prepares `q` (|q|^2 = q_norm2, needed for L2 on quantized stores) into `out`, reusing its memory.
-    void prepare(const float* q, float q_norm2, PreparedQuery& out) const {
-        out.q = q;
-        out.q_norm2 = q_norm2;
-        out.encoding = encoding_;
-        out.scales = dim_scale_.data();
-        const bool per_dimension = encoding_ == VectorEncoding::int8_per_dimension || encoding_ == VectorEncoding::int4_per_dimension;
-        out.has_codes = is_quantized() && !(per_dimension && dim_scale_.empty());
-        if (!out.has_codes) return;
-        if (is_int8()) prepare_i8(q, out);
-        else {
-            const Int4Query fq = quantize_int4_query(q, out.codes8);
-            out.scale = fq.scale;
-            out.offset_dot = fq.offset_dot;
-        }
+    /// Prepares `q` for inner products, or for squared L2 distances when `l2` (a quantized store then also keeps
+    /// |q|^2), into `out`, reusing its memory.
+    void prepare(const float* q, bool l2, PreparedQuery& out) const {
+        prepare_with_norm(q, l2 && is_quantized() ? simd::dot(q, q, dim_) : 0.0f, out);
     }
-    [[nodiscard]] PreparedQuery prepare(const float* q, float q_norm2 = 0.0f) const {
+    [[nodiscard]] PreparedQuery prepare(const float* q, bool l2) const {
         PreparedQuery p;
-        prepare(q, q_norm2, p);
+        prepare(q, l2, p);
         return p;
     }
     /// Inner product (l2 = false) or squared Euclidean distance of a prepared query with row i; bit for bit what
@@ -456,8 +445,24 @@ private:
     /// anew (it allocates only while its buffers grow).
     const PreparedQuery& raw_query(const float* q, float q_norm2) const noexcept {
         static thread_local PreparedQuery pq;
-        prepare(q, q_norm2, pq);
+        prepare_with_norm(q, q_norm2, pq);
         return pq;
+    }
+    /// prepare() with |q|^2 given (the raw-query calls take it from their caller).
+    void prepare_with_norm(const float* q, float q_norm2, PreparedQuery& out) const {
+        out.q = q;
+        out.q_norm2 = q_norm2;
+        out.encoding = encoding_;
+        out.scales = dim_scale_.data();
+        const bool per_dimension = encoding_ == VectorEncoding::int8_per_dimension || encoding_ == VectorEncoding::int4_per_dimension;
+        out.has_codes = is_quantized() && !(per_dimension && dim_scale_.empty());
+        if (!out.has_codes) return;
+        if (is_int8()) prepare_i8(q, out);
+        else {
+            const Int4Query fq = quantize_int4_query(q, out.codes8);
+            out.scale = fq.scale;
+            out.offset_dot = fq.offset_dot;
+        }
     }
     /// int8 rows: the query (times the per-dimension scales) is rounded once (prepare) to int16 codes with one scale
     /// (q ~ sq * q16, sq = max|q| / 32767: relative error <= 2^-16 per value, far below the int8 rounding of the
