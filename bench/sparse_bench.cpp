@@ -215,15 +215,16 @@ BatchScaling measure_batch_scaling(std::size_t threads, std::size_t repeat, Batc
 }
 
 /// --tune: tune() per target; the chosen parameters' recall and latency on the held-out half, against exact TAAT on
-/// the same queries (one query at a time, medians of `repeat` interleaved passes).
-void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, const std::vector<double>& targets, const std::vector<double>& masses, std::size_t threads,
+/// the same queries (one query at a time, medians of `repeat` interleaved passes). `masses`: the query_mass grid, or null
+/// for tune()'s own.
+void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, const std::vector<double>& targets, const std::vector<double>* masses, std::size_t threads,
                 std::size_t repeat, const InvertedIndex& exact, std::FILE* log) {
     std::printf("%-7s %-8s %-10s %-10s %-11s %-13s %-15s %-12s %-13s %-9s %-8s\n", "target", "lambda", "query_cut", "query_mass", "heap_factor", "tuning_recall",
                 "held_out_recall", "build_s", "held_out_us", "taat_us", "ratio");
     for (double target : targets) {
         ClusteredTuningParams tp;
         tp.threads = threads;
-        tp.query_masses = masses;
+        if (masses) tp.query_masses = *masses;
         Timer tt;
         const auto r = tune(corpus, queries, target, tp);
         const double tune_s = tt.seconds();
@@ -276,6 +277,7 @@ struct Options {
     std::uint64_t seed = 2024;
     std::vector<double> lambdas, fractions{0.3}, alphas{0.5}, cuts{5, 6, 8, 10, 12, 16}, factors{1.0, 0.9, 0.8, 0.7, 0.6}, masses{1.0};
     std::vector<double> targets{0.90, 0.95, 0.99}, tune, selectivities, scan_fractions;
+    bool masses_given = false;  // --query-mass on the command line (else --tune keeps tune()'s own query_mass grid)
     double max_fraction = 1.5;
     std::vector<std::string> exact_algorithms{"taat", "maxscore", "bmw", "daat"}, traversals{"best-first"};
     bool csv = false, global_threshold = false, cpu_time = false;
@@ -331,6 +333,7 @@ Options parse_options(int argc, char** argv) {
     add_run_options(app, o);
     add_grid_options(app, o);
     bench::cli::parse(app, argc, argv);
+    o.masses_given = app.count("--query-mass") > 0;
     o.threads = std::max<std::size_t>(1, o.threads);
     o.repeat = std::max<std::size_t>(1, o.repeat);
     return o;
@@ -650,7 +653,7 @@ int main(int argc, char** argv) {
         bench.make_filter_cases();
         bench.run_exact();
         if (!o.tune.empty()) {
-            run_tuning(data.corpus, data.queries, o.tune, o.masses, o.threads, o.repeat, exact, log);
+            run_tuning(data.corpus, data.queries, o.tune, o.masses_given ? &o.masses : nullptr, o.threads, o.repeat, exact, log);
             return 0;
         }
         bench.run_clustered();
