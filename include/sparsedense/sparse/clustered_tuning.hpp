@@ -14,14 +14,14 @@
 // true recall grows along those directions, so a point whose recall the tuning half overestimates by chance is not
 // chosen unless every more generous point agrees. Picking the cheapest of many noisy points otherwise favours the
 // ones the tuning half flatters (with a flat one-standard-error margin the held-out recall fell 0.03 short on 200
-// generated queries per half; a flat two-standard-error margin overshot 0.90 by 0.037 on splade-beir, at 1.3x the
+// generated queries per half; a flat two-standard-error margin overshot 0.90 by 0.037 on splade-beir, at 1.2x the
 // latency the target needs). Its recall on the held-out half is measured and reported, never used to choose. When
 // no point reaches the target, lambda is raised (x1.5) and the grid is run again, up to max_rebuilds times.
 //
 // Cost is a work model, not a clock: a point's cost per query is summary_entry_ns x summary entries read +
 // document_ns x documents scored + block_ns x block summaries scored (ClusteredSearchStatistics), with constants
 // fitted by least squares on 216 splade-beir configurations on this project's machine (5.5% rms error; docs/sparse.md,
-// "Where the time goes at recall 0.99"). It is deterministic
+// "tune()"). It is deterministic
 // (the same sample gives the same answer under any load), and the two terms it weighs, sequential summary bytes
 // against random forward-index reads, keep their ratio across x86 servers far better than absolute times do.
 //
