@@ -200,12 +200,12 @@ class ClusteredInvertedIndex:
 
     def __repr__(self) -> str: ...
 
-def tune_clustered(docs: SparseMatrix, queries: SparseMatrix, target: float, *, k: int = 10, query_masses: Sequence[float] = [1.0, 0.5], corpus_size: int = 0, threads: int = 0, seed: int = 7) -> dict:
+def tune_clustered(docs: SparseMatrix, queries: SparseMatrix, target: float, *, k: int = 10, query_masses: Sequence[float] | None = None, corpus_size: int = 0, threads: int = 0, seed: int = 7) -> dict:
     """
     Parameters of ClusteredInvertedIndex for a target recall@k, chosen on half of `queries` and measured on the other half (C++ sparsedense::tune, sparse/clustered_tuning.hpp).
 
     docs, queries: scipy.sparse CSR matrices (a sample of your corpus and of your queries). target: recall@k to reach.
-    query_masses: the query-mass values of the grid (1.0 = a fixed query_cut). corpus_size: the full corpus size when `docs` is a sample (lambda_ is scaled by sqrt(corpus_size / len(docs))).
+    query_masses: the query-mass values of the grid (1.0 = a fixed query_cut; None = tune()'s [1.0, 0.5]). corpus_size: the full corpus size when `docs` is a sample (lambda_ is scaled by sqrt(corpus_size / len(docs))).
     Returns a dict: 'build' ({'lambda_': ...} for ClusteredInvertedIndex.build), 'search' (keyword arguments for search / search_batch), 'reached', 'tuning_recall', 'held_out_recall', 'cost_ns' (modelled cost per query), 'tuning_queries', 'held_out_queries'.
     """
 

@@ -136,13 +136,13 @@ void register_sparse(nb::module_& m) {
 
     m.def(
         "tune_clustered",
-        [](nb::handle docs, nb::handle queries, double target, long long k, std::vector<double> query_masses, long long corpus_size,
+        [](nb::handle docs, nb::handle queries, double target, long long k, std::optional<std::vector<double>> query_masses, long long corpus_size,
            long long threads, std::uint64_t seed) {
             const CsrInput d = csr_input(docs, "documents");
             const CsrInput q = csr_input(queries, "queries");
             sd::ClusteredTuningParams tp;
             tp.k = to_size(k, "k");
-            if (!query_masses.empty()) tp.query_masses = std::move(query_masses);
+            if (query_masses) tp.query_masses = std::move(*query_masses);  // None: tune()'s own grid
             tp.corpus_size = to_size(corpus_size, "corpus_size");
             tp.threads = to_size(threads, "threads");
             tp.seed = seed;
@@ -166,12 +166,12 @@ void register_sparse(nb::module_& m) {
             out["held_out_queries"] = r.held_out_queries;
             return out;
         },
-        "docs"_a, "queries"_a, "target"_a, nb::kw_only(), "k"_a = 10, "query_masses"_a = std::vector<double>{1.0, 0.5}, "corpus_size"_a = 0,
+        "docs"_a, "queries"_a, "target"_a, nb::kw_only(), "k"_a = 10, "query_masses"_a = nb::none(), "corpus_size"_a = 0,
         "threads"_a = 0, "seed"_a = 7,
         "Parameters of ClusteredInvertedIndex for a target recall@k, chosen on half of `queries` and measured on the other half "
         "(C++ sparsedense::tune, sparse/clustered_tuning.hpp).\n\n"
         "docs, queries: scipy.sparse CSR matrices (a sample of your corpus and of your queries). target: recall@k to reach.\n"
-        "query_masses: the query-mass values of the grid (1.0 = a fixed query_cut). corpus_size: the full corpus size when `docs` is "
+        "query_masses: the query-mass values of the grid (1.0 = a fixed query_cut; None = tune()'s [1.0, 0.5]). corpus_size: the full corpus size when `docs` is "
         "a sample (lambda_ is scaled by sqrt(corpus_size / len(docs))).\n"
         "Returns a dict: 'build' ({'lambda_': ...} for ClusteredInvertedIndex.build), 'search' (keyword arguments for search / "
         "search_batch), 'reached', 'tuning_recall', 'held_out_recall', 'cost_ns' (modelled cost per query), 'tuning_queries', "

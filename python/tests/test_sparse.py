@@ -168,3 +168,5 @@ def test_tune_clustered_reaches_target_on_held_out_half():
     assert recall >= 0.87, recall
     with pytest.raises(ValueError):
         sd.tune_clustered(docs, queries, 1.5)
+    with pytest.raises(ValueError, match="query_masses"):
+        sd.tune_clustered(docs, queries, 0.9, query_masses=[])

@@ -56,8 +56,8 @@ inline std::size_t default_lambda(std::size_t n) {
 struct ClusteredTuningParams {
     std::size_t k = 10;                  ///< recall@k
     ClusteredInvertedIndexBuildParams build{};  ///< starting build parameters (lambda: see `lambda`)
-    std::size_t lambda = 0;              ///< 0 = default_lambda(documents); overrides build.lambda
-    std::vector<double> lambda_factors = {0.7, 1.0};  ///< one build per factor x lambda (a smaller lambda is cheaper at lower targets)
+    std::size_t lambda = 0;              ///< the base lambda (0 = default_lambda(documents)); overrides build.lambda
+    std::vector<double> lambda_factors = {0.7, 1.0};  ///< one build per factor x the base lambda (a smaller lambda is cheaper at lower targets)
     std::size_t corpus_size = 0;         ///< the full corpus size when `docs` is a sample (0 = docs is the corpus)
     std::vector<std::size_t> query_cuts = {3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32};
     std::vector<float> heap_factors = {1.2f, 1.1f, 1.0f, 0.95f, 0.9f, 0.85f, 0.8f, 0.75f, 0.7f, 0.65f, 0.6f, 0.55f, 0.5f, 0.45f, 0.4f};
@@ -266,8 +266,11 @@ inline ClusteredTuningResult tune(const CsrMatrixView<float>& docs, const CsrMat
         if (improved) index = std::move(built);
     };
     for (std::size_t lambda : axes.lambdas) run_build(lambda);
-    for (std::size_t attempt = 1, lambda = axes.lambdas.back(); attempt <= tp.max_rebuilds && !result.reached; ++attempt)
-        run_build(lambda = lambda * 3 / 2);
+    std::size_t larger = axes.lambdas.back();
+    for (std::size_t attempt = 0; attempt < tp.max_rebuilds && !result.reached; ++attempt) {
+        larger = larger * 3 / 2;
+        run_build(larger);
+    }
     bp.lambda = result.grid[chosen].lambda;
     const auto& best = result.grid[chosen];
     result.search.query_cut = best.query_cut;
