@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
             const std::size_t q = std::min(nq, queries.rows());
             auto query_at = [&](std::size_t i) { return queries.row(i); };
             rows.push_back(measure("InvertedIndex (splade-beir)", InvertedIndex::build(corpus), q, query_at, ids));
-            rows.push_back(measure("ClusteredInvertedIndex (splade-beir, f16)", ClusteredInvertedIndex::build(corpus), q, query_at, ids));
+            rows.push_back(measure("ClusteredInvertedIndex (splade-beir, f16)", ClusteredInvertedIndex::build(corpus, {.lambda = 500}), q, query_at, ids));
         }
         {
             const auto base = io::read_fvecs(data + "/bge-768/base.fvecs");

@@ -29,7 +29,7 @@ def main():
 
     t = time.perf_counter()
     exact = sd.InvertedIndex.build(docs)
-    approx = sd.ClusteredInvertedIndex.build(docs, lambda_=500, centroid_fraction=0.3, progress=True)
+    approx = sd.ClusteredInvertedIndex.build(docs, centroid_fraction=0.3, progress=True)  # lambda_ 0: 1.3 sqrt(n) = 280 here
     print(f"built both indexes in {time.perf_counter() - t:.1f} s ({docs.shape[0]} documents, {docs.nnz} non-zeros)")
     for name, index, params in (("exact InvertedIndex", exact, {}),
                                 ("clustered qc=8 hf=0.8", approx, {"query_cut": 8, "heap_factor": 0.8}),

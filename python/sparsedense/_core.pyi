@@ -124,11 +124,12 @@ class ClusteredInvertedIndex:
     """
 
     @staticmethod
-    def build(docs: SparseMatrix, *, lambda_: int = 500, pruning: str = 'fixed_size', max_fraction: float = 1.5, centroid_fraction: float = 0.3, alpha: float = 0.5, summary_max_terms: int = 0, min_cluster_size: int = 2, doc_cut: int = 15, forward_values: str = 'f16', knn: int = 0, threads: int = 0, seed: int = 42, progress: ProgressLike | None = None) -> ClusteredInvertedIndex:
+    def build(docs: SparseMatrix, *, lambda_: int = 0, pruning: str = 'fixed_size', max_fraction: float = 1.5, centroid_fraction: float = 0.3, alpha: float = 0.5, summary_max_terms: int = 0, min_cluster_size: int = 2, doc_cut: int = 15, forward_values: str = 'f16', knn: int = 0, threads: int = 0, seed: int = 42, progress: ProgressLike | None = None) -> ClusteredInvertedIndex:
         """
         Builds the index from a scipy.sparse CSR matrix (rows = documents, ids 0..n-1).
 
-        lambda_: postings kept per list ('fixed_size') or on average ('global_threshold') -- C++ `lambda`.
+        lambda_: postings kept per list ('fixed_size') or on average ('global_threshold') -- C++ `lambda`; 0 = 1.3 sqrt(len(docs)),
+        at least 32 (C++ default_lambda: about 280 for 46k documents, 1,300 for 1M).
         pruning: 'fixed_size' or 'global_threshold' (per-list cap lambda_ x max_fraction).
         centroid_fraction: blocks per list = centroid_fraction x list length.
         alpha: a block summary keeps the largest coordinates holding alpha of its L1 mass (at most summary_max_terms, 0 = no cap).

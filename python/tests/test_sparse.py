@@ -96,6 +96,17 @@ def test_clustered_recall_and_exact_filter(sparse_data):
     np.testing.assert_allclose(index.score(queries[0], ids[0][ids[0] >= 0]), scores[0][ids[0] >= 0], rtol=1e-5)
 
 
+def test_clustered_default_lambda_scales_with_the_corpus(sparse_data):
+    docs, queries = sparse_data
+    default = sd.ClusteredInvertedIndex.build(docs, threads=2)
+    scaled = sd.ClusteredInvertedIndex.build(docs, lambda_=max(32, round(1.3 * np.sqrt(docs.shape[0]))), threads=2)
+    other = sd.ClusteredInvertedIndex.build(docs, lambda_=500, threads=2)
+    assert default.posting_count == scaled.posting_count != other.posting_count
+    assert default.memory_bytes == scaled.memory_bytes
+    for got, want in zip(default.search_batch(queries, K), scaled.search_batch(queries, K)):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_clustered_knn_graph(sparse_data):
     docs, queries = sparse_data
     index = sd.ClusteredInvertedIndex.build(docs, lambda_=100, knn=5, threads=2)

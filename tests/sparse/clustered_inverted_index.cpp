@@ -194,10 +194,26 @@ TEST_CASE("clustered index: bad input throws Error and leaves the index usable",
     bp = {};
     bp.alpha = 1.5;
     REQUIRE_THROWS_AS(ClusteredInvertedIndex::build(docs, bp), Error);
-    bp = {};
-    bp.lambda = 0;
-    REQUIRE_THROWS_AS(ClusteredInvertedIndex::build(docs, bp), Error);
     REQUIRE(index.search(good, 5) == before);
+}
+
+TEST_CASE("clustered index: lambda 0 (the default) builds with default_lambda(documents)", "[sparse][clustered]") {
+    REQUIRE(default_lambda(46282) == 280);
+    REQUIRE(default_lambda(1000000) == 1300);
+    REQUIRE(default_lambda(100) == 32);  // the floor
+    const auto docs = random_sparse_rows(3000, 800, 25, 93);
+    const auto queries = random_sparse_rows(20, 800, 10, 94);
+    ClusteredInvertedIndexBuildParams explicit_params;
+    explicit_params.lambda = default_lambda(docs.rows());
+    REQUIRE(explicit_params.lambda == 71);  // 1.3 sqrt(3000)
+    const auto by_default = ClusteredInvertedIndex::build(docs);
+    const auto by_value = ClusteredInvertedIndex::build(docs, explicit_params);
+    REQUIRE(ClusteredInvertedIndexBuildParams{}.lambda == 0);
+    REQUIRE(by_default.build_params().lambda == 71);
+    REQUIRE(by_default.memory_bytes() == by_value.memory_bytes());
+    for (std::size_t q = 0; q < queries.rows(); ++q) REQUIRE(by_default.search(queries.row(q), 10) == by_value.search(queries.row(q), 10));
+    explicit_params.lambda = 500;  // another lambda gives another index (the comparison above can fail)
+    REQUIRE(ClusteredInvertedIndex::build(docs, explicit_params).memory_bytes() != by_default.memory_bytes());
 }
 
 TEST_CASE("clustered index: vocabulary beyond 65,536 terms (u32 forward ids)", "[sparse][clustered]") {

@@ -161,7 +161,6 @@ private:
 // Build: validation, forward index, pruning -> clustering -> summaries per list (in parallel), concatenation, graph.
 
 inline void ClusteredInvertedIndex::check_build_params(const build_params_type& params) {
-    if (params.lambda == 0) raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: lambda must be > 0");
     if (!(params.centroid_fraction > 0.0 && params.centroid_fraction <= 1.0))
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: centroid_fraction must be in (0, 1], got ", params.centroid_fraction);
     if (!(params.alpha > 0.0 && params.alpha <= 1.0))
@@ -177,8 +176,10 @@ inline void ClusteredInvertedIndex::check_build_params(const build_params_type& 
         raise(ErrorKind::invalid_argument, "ClusteredInvertedIndex: unknown pruning strategy");
 }
 
-inline ClusteredInvertedIndex ClusteredInvertedIndex::build(const CsrMatrixView<float>& docs, const build_params_type& params) {
-    check_build_params(params);
+inline ClusteredInvertedIndex ClusteredInvertedIndex::build(const CsrMatrixView<float>& docs, const build_params_type& requested) {
+    check_build_params(requested);
+    build_params_type params = requested;
+    if (params.lambda == 0) params.lambda = default_lambda(docs.rows());  // build_params() reports the value used
     docs.validate();
     if (docs.rows() >= std::numeric_limits<std::uint32_t>::max())
         raise(ErrorKind::out_of_range, "ClusteredInvertedIndex: ", docs.rows(), " documents exceed the 2^32 - 1 limit");

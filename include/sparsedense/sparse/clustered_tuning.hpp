@@ -26,10 +26,11 @@
 // against random forward-index reads, keep their ratio across x86 servers far better than absolute times do.
 //
 // Corpus samples. lambda (postings kept per list) must grow with the corpus: the default is
-// default_lambda(n) = 1.3 sqrt(n) (about 280 for 46k SPLADE documents, 1,300 for 1M, 3,900 for 8.8M, where
-// Seismic's published configurations use 3,500-4,000). When `corpus_size` says the documents passed are a sample
-// of a larger corpus, the returned lambda is scaled by sqrt(corpus_size / sample size); the search parameters are
-// returned as tuned (they are per-query quantities). Re-run tune() on the full corpus when you can.
+// default_lambda(n) = 1.3 sqrt(n), in clustered_index_params.hpp (about 280 for 46k SPLADE documents, 1,300 for 1M,
+// 3,900 for 8.8M, where Seismic's published configurations use 3,500-4,000). When `corpus_size` says the documents
+// passed are a sample of a larger corpus, the returned lambda is scaled by sqrt(corpus_size / sample size); the
+// search parameters are returned as tuned (they are per-query quantities). Re-run tune() on the full corpus when you
+// can.
 #pragma once
 
 #include <algorithm>
@@ -47,11 +48,6 @@
 #include "sparsedense/sparse/inverted_index.hpp"
 
 namespace sparsedense {
-
-/// lambda for a corpus of n documents: 1.3 sqrt(n), at least 32 (see the header comment).
-inline std::size_t default_lambda(std::size_t n) {
-    return std::max<std::size_t>(32, static_cast<std::size_t>(std::llround(1.3 * std::sqrt(static_cast<double>(n)))));
-}
 
 struct ClusteredTuningParams {
     std::size_t k = 10;                  ///< recall@k
