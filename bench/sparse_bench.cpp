@@ -215,34 +215,17 @@ BatchScaling measure_batch_scaling(std::size_t threads, std::size_t repeat, Batc
     return s;
 }
 
-/// "A:B" -> [A, B), checked against the number of queries (both halves non-empty).
-std::pair<std::size_t, std::size_t> parse_row_range(const std::string& text, std::size_t rows) {
-    const auto colon = text.find(':');
-    std::size_t first = 0, last = 0, used_first = 0, used_last = 0;
-    try {
-        if (colon == std::string::npos) throw std::invalid_argument(text);
-        first = std::stoul(text.substr(0, colon), &used_first);
-        last = std::stoul(text.substr(colon + 1), &used_last);
-    } catch (const std::exception&) {
-        raise(ErrorKind::invalid_argument, "--tune-rows ", text, ": expected A:B, two row numbers");
-    }
-    if (used_first != colon || used_last != text.size() - colon - 1) raise(ErrorKind::invalid_argument, "--tune-rows ", text, ": expected A:B, two row numbers");
-    if (first >= last || last > rows || last - first == rows)
-        raise(ErrorKind::invalid_argument, "--tune-rows ", text, ": needs A < B <= ", rows, " (the number of queries) and rows left over to measure on");
-    return {first, last};
-}
-
-/// Where --tune measures the chosen parameters: tune()'s own held-out half (rows empty), or the given rows of the
-/// run's queries with their ground truth (--tune-rows: tuned on the other rows).
+/// Where --tune measures the chosen parameters: tune()'s own held-out half (rows empty), or these rows of the run's
+/// queries (--tune-rows: tuned on the other rows), truth row i holding the true neighbours of query rows[i].
 struct TuningTest {
     std::vector<std::size_t> rows;
-    DenseMatrixView<const std::int32_t> truth{};
+    DenseMatrix<std::int32_t> truth;
 };
 
 /// --tune: tune() per target; the chosen parameters' recall and latency on the held-out queries, against exact TAAT
 /// on the same queries (one query at a time, medians of `repeat` interleaved passes). `masses`: the query_mass grid,
 /// or null for tune()'s own.
-void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, const CsrMatrix<float>& tuning_queries, const TuningTest& test,
+void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries, CsrMatrixView<float> tuning_queries, const TuningTest& test,
                 const std::vector<double>& targets, const std::vector<double>* masses, std::size_t threads, std::size_t repeat, const InvertedIndex& exact,
                 std::FILE* log) {
     std::printf("%-7s %-8s %-10s %-10s %-11s %-13s %-15s %-12s %-13s %-9s %-8s\n", "target", "lambda", "query_cut", "query_mass", "heap_factor", "tuning_recall",
@@ -257,27 +240,24 @@ void run_tuning(const CsrMatrix<float>& corpus, const CsrMatrix<float>& queries,
         Timer bt;
         const auto index = ClusteredInvertedIndex::build(corpus, r.build);
         const double build_s = bt.seconds();
-        const auto& rows = test.rows.empty() ? r.held_out_rows : test.rows;
-        const auto& searched = test.rows.empty() ? tuning_queries : queries;
+        const auto& rows = test.rows.empty() ? r.held_out_rows : test.rows;  // rows of `queries` either way
         std::vector<double> ours, taat;
         SearchResults<> out;
-        std::vector<SearchResults<>> found;
-        for (std::size_t q : rows) found.push_back(index.search(searched.row(q), 10, r.search));
         for (std::size_t rep = 0; rep < std::max<std::size_t>(repeat, 1); ++rep) {  // interleaved: ours, exact, ours, exact
             double t0 = now_us();
-            for (std::size_t q : rows) index.search_into(searched.row(q), 10, out, r.search);
+            for (std::size_t q : rows) index.search_into(queries.row(q), 10, out, r.search);
             ours.push_back((now_us() - t0) / static_cast<double>(rows.size()));
             t0 = now_us();
-            for (std::size_t q : rows) exact.search_into(searched.row(q), 10, out, {ExactAlgorithm::term_at_a_time});
+            for (std::size_t q : rows) exact.search_into(queries.row(q), 10, out, {ExactAlgorithm::term_at_a_time});
             taat.push_back((now_us() - t0) / static_cast<double>(rows.size()));
         }
         std::sort(ours.begin(), ours.end());
         std::sort(taat.begin(), taat.end());
         double recall = r.held_out_recall;
         if (!test.rows.empty()) {
-            DenseMatrix<std::int32_t> truth(rows.size(), test.truth.cols);
-            for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(test.truth.row(rows[i]).data(), test.truth.cols, truth.row(i).data());
-            recall = recall_at_k(found, truth.view(), 10);
+            std::vector<SearchResults<>> found;
+            for (std::size_t q : rows) found.push_back(index.search(queries.row(q), 10, r.search));
+            recall = recall_at_k(found, test.truth.view(), 10);
         }
         const double o = ours[ours.size() / 2], e = taat[taat.size() / 2];
         std::printf("%-7.2f %-8zu %-10zu %-10g %-11g %-13.4f %-15.4f %-12.2f %-13.1f %-9.1f %.3fx\n", target, r.build.lambda, r.search.query_cut, r.search.query_mass,
@@ -313,7 +293,8 @@ struct Options {
     std::uint64_t seed = 2024;
     std::vector<double> lambdas, fractions{0.3}, alphas{0.5}, cuts{5, 6, 8, 10, 12, 16}, factors{1.0, 0.9, 0.8, 0.7, 0.6}, masses{1.0};
     std::vector<double> targets{0.90, 0.95, 0.99}, tune, selectivities, scan_fractions;
-    std::string tune_rows;  // "A:B": tune on query rows [A, B), measure on the others
+    std::pair<std::size_t, std::size_t> tune_rows{0, 0};  // --tune-rows A:B: tune on query rows [A, B), measure on the others
+    bool tune_rows_given = false;
     bool masses_given = false;  // --query-mass on the command line (else --tune keeps tune()'s own query_mass grid)
     double max_fraction = 1.5;
     std::vector<std::string> exact_algorithms{"taat", "maxscore", "bmw", "daat"}, traversals{"best-first"};
@@ -340,7 +321,7 @@ void add_run_options(CLI::App& app, Options& o) {
     app.add_option("--tune", o.tune, "run tune() for these recall targets (parameters chosen on half the queries, recall and latency "
                    "measured on the other half), then exit")->delimiter(',')->check(bench::cli::fraction);
     app.add_option("--tune-rows", o.tune_rows, "with --tune: tune on query rows A:B (from A up to, not including, B) and measure on the other rows, "
-                   "e.g. queries of other collections")->needs("--tune");
+                   "e.g. queries of other collections")->delimiter(':')->needs("--tune");
     app.add_option("--filter-selectivity", o.selectivities, "filtered rows: random bitset filters accepting these fractions (e.g. 1,0.1,0.01,0.001)")
         ->delimiter(',')->check(bench::cli::fraction);
     app.add_option("--exact-scan-fraction", o.scan_fractions, "plan thresholds of the filtered rows (0 = always traverse, 1 = always scan)")
@@ -373,6 +354,7 @@ Options parse_options(int argc, char** argv) {
     add_grid_options(app, o);
     bench::cli::parse(app, argc, argv);
     o.masses_given = app.count("--query-mass") > 0;
+    o.tune_rows_given = app.count("--tune-rows") > 0;
     o.threads = std::max<std::size_t>(1, o.threads);
     o.repeat = std::max<std::size_t>(1, o.repeat);
     return o;
@@ -672,6 +654,29 @@ void Bench::print_results() const {
 
 }  // namespace
 
+/// --tune, on tune()'s own split of the queries, or with --tune-rows A:B tuned on rows [A, B) and measured on the rest.
+void run_tuning_command(const Options& o, const Data& data, const DenseMatrix<std::int32_t>& truth, const InvertedIndex& exact, std::FILE* log) {
+    const std::vector<double>* masses = o.masses_given ? &o.masses : nullptr;
+    if (!o.tune_rows_given) {
+        run_tuning(data.corpus, data.queries, data.queries, {}, o.tune, masses, o.threads, o.repeat, exact, log);
+        return;
+    }
+    const auto [first, last] = o.tune_rows;
+    const std::size_t nq = data.queries.rows();
+    if (first >= last || last > nq || last - first == nq)
+        raise(ErrorKind::invalid_argument, "--tune-rows ", first, ":", last, ": needs A < B <= ", nq, " (the number of queries) and rows left over to measure on");
+    CsrMatrix<float> tuning_queries(data.queries.cols);
+    TuningTest test;
+    for (std::size_t q = 0; q < nq; ++q) {
+        if (q >= first && q < last) tuning_queries.push_back(data.queries.row(q));
+        else test.rows.push_back(q);
+    }
+    test.truth = DenseMatrix<std::int32_t>(test.rows.size(), truth.cols());
+    for (std::size_t i = 0; i < test.rows.size(); ++i) std::copy_n(truth.row(test.rows[i]).data(), truth.cols(), test.truth.row(i).data());
+    std::fprintf(log, "tuning on query rows %zu-%zu (%zu queries), measuring on the other %zu\n", first, last - 1, last - first, test.rows.size());
+    run_tuning(data.corpus, data.queries, tuning_queries, test, o.tune, masses, o.threads, o.repeat, exact, log);
+}
+
 int main(int argc, char** argv) {
     const Options o = parse_options(argc, argv);
     g_cpu_time = o.cpu_time;
@@ -692,20 +697,7 @@ int main(int argc, char** argv) {
         bench.make_filter_cases();
         bench.run_exact();
         if (!o.tune.empty()) {
-            TuningTest test;
-            CsrMatrix<float> tuning_queries(data.queries.cols);
-            if (o.tune_rows.empty()) {
-                tuning_queries = data.queries;
-            } else {
-                const auto [first, last] = parse_row_range(o.tune_rows, data.queries.rows());
-                for (std::size_t q = 0; q < data.queries.rows(); ++q) {
-                    if (q >= first && q < last) tuning_queries.push_back(data.queries.row(q));
-                    else test.rows.push_back(q);
-                }
-                test.truth = bench.truth.view();
-                std::fprintf(log, "tuning on query rows %zu-%zu (%zu queries), measuring on the other %zu\n", first, last - 1, last - first, test.rows.size());
-            }
-            run_tuning(data.corpus, data.queries, tuning_queries, test, o.tune, o.masses_given ? &o.masses : nullptr, o.threads, o.repeat, exact, log);
+            run_tuning_command(o, data, bench.truth, exact, log);
             return 0;
         }
         bench.run_clustered();
