@@ -652,8 +652,6 @@ void Bench::print_results() const {
         std::printf("; no clustered configuration reached recall@10 0.95\n");
 }
 
-}  // namespace
-
 /// --tune, on tune()'s own split of the queries, or with --tune-rows A:B tuned on rows [A, B) and measured on the rest.
 void run_tuning_command(const Options& o, const Data& data, const DenseMatrix<std::int32_t>& truth, const InvertedIndex& exact, std::FILE* log) {
     const std::vector<double>* masses = o.masses_given ? &o.masses : nullptr;
@@ -676,6 +674,8 @@ void run_tuning_command(const Options& o, const Data& data, const DenseMatrix<st
     std::fprintf(log, "tuning on query rows %zu-%zu (%zu queries), measuring on the other %zu\n", first, last - 1, last - first, test.rows.size());
     run_tuning(data.corpus, data.queries, tuning_queries, test, o.tune, masses, o.threads, o.repeat, exact, log);
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
     const Options o = parse_options(argc, argv);
